@@ -1,0 +1,1 @@
+"""One module per claim; each defines CLAIM (a registry.Claim)."""

@@ -1,0 +1,138 @@
+"""Data sets for the checks: synthetic (unit sphere), user files (.npz/.csv), scikit-learn digits.
+
+Every loader returns float64 CPU tensors ``X`` (n, d) and ``y`` (n,); claims move them to the
+run's device and dtype. Bad files raise :class:`~theorylab.errors.UsageError` with one line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import UsageError
+from .runtime import Context
+
+
+@dataclass
+class Dataset:
+    X: torch.Tensor
+    y: torch.Tensor
+    source: str
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def d(self) -> int:
+        return self.X.shape[1]
+
+
+def unit_sphere(n: int, d: int, ctx: Context, stream: str = "data") -> Dataset:
+    """n points uniform on the unit sphere S^{d-1}, labels y ~ N(0, 1)."""
+    gen = ctx.generator(stream)
+    X = torch.randn(n, d, generator=gen, dtype=torch.float64)
+    X = X / X.norm(dim=1, keepdim=True)
+    y = torch.randn(n, generator=gen, dtype=torch.float64)
+    return Dataset(X, y, "sphere")
+
+
+def digits(n: int, ctx: Context, stream: str = "data") -> Dataset:
+    """n images from scikit-learn's digits (8x8, 1797 images), labels = standardised digit."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:  # optional dependency
+        raise UsageError("--data digits needs scikit-learn: pip install 'theorylab[data]'") from exc
+    bunch = load_digits()
+    if n > len(bunch.target):
+        raise UsageError(f"n={n} exceeds the {len(bunch.target)} digits images")
+    order = torch.randperm(len(bunch.target), generator=ctx.generator(stream))[:n].numpy()
+    X = torch.as_tensor(bunch.data[order], dtype=torch.float64)
+    y = torch.as_tensor(bunch.target[order], dtype=torch.float64)
+    y = (y - y.mean()) / y.std().clamp_min(1e-12)
+    return Dataset(X, y, "digits")
+
+
+def load_file(path: str) -> Dataset:
+    """User data: ``.npz`` with arrays ``X`` (n, d) and ``y`` (n,), or ``.csv`` whose last
+    column is y (one optional header line)."""
+    if not os.path.isfile(path):
+        raise UsageError(f"data file not found: {path}")
+    try:
+        if path.endswith(".npz"):
+            with np.load(path, allow_pickle=False) as archive:
+                missing = [key for key in ("X", "y") if key not in archive.files]
+                if missing:
+                    raise UsageError(
+                        f"data file {path} lacks array(s) {', '.join(missing)} "
+                        f"(has: {', '.join(archive.files) or 'none'})"
+                    )
+                X, y = np.asarray(archive["X"]), np.asarray(archive["y"])
+        elif path.endswith(".csv"):
+            table = _read_csv(path)
+            X, y = table[:, :-1], table[:, -1]
+        else:
+            raise UsageError(f"data file {path}: expected a .npz or .csv file")
+    except UsageError:
+        raise
+    except Exception as exc:  # numpy's many parse errors become one line
+        raise UsageError(f"data file {path} could not be read: {exc}".splitlines()[0]) from exc
+    return _validated(X, y, path)
+
+
+def _read_csv(path: str) -> np.ndarray:
+    with open(path) as f:
+        lines = [line for line in f.read().splitlines() if line.strip()]
+    if lines and not _is_numeric_row(lines[0]):
+        lines = lines[1:]  # header
+    if not lines:
+        raise UsageError(f"data file {path} has no data rows")
+    rows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            rows.append([float(v) for v in line.split(",")])
+        except ValueError:
+            raise UsageError(f"data file {path}: row {number} is not numeric: {line[:60]!r}")
+    if len({len(r) for r in rows}) != 1:
+        raise UsageError(f"data file {path}: rows have different numbers of columns")
+    if len(rows[0]) < 2:
+        raise UsageError(f"data file {path}: need at least one feature column and a label column")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _is_numeric_row(line: str) -> bool:
+    try:
+        [float(v) for v in line.split(",")]
+        return True
+    except ValueError:
+        return False
+
+
+def _validated(X, y, path: str) -> Dataset:
+    if X.dtype.kind not in "fiu" or y.dtype.kind not in "fiu":
+        raise UsageError(f"data file {path}: X and y must be numeric")
+    if X.ndim != 2:
+        raise UsageError(f"data file {path}: X must be 2-D (n x d), got shape {X.shape}")
+    y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise UsageError(f"data file {path}: y must have shape ({X.shape[0]},), got {y.shape}")
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise UsageError(f"data file {path} contains NaN or infinite values")
+    return Dataset(
+        torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64), path
+    )
+
+
+def parallel_pairs(X: torch.Tensor, tol: float = 1e-10) -> list[tuple[int, int]]:
+    """Index pairs (i < j) whose rows are parallel (|cos| >= 1 - tol) or zero."""
+    norms = X.norm(dim=1)
+    if bool((norms == 0).any()):
+        i = int(torch.nonzero(norms == 0)[0])
+        return [(i, i)]
+    U = X / norms[:, None]
+    cos = (U @ U.T).abs()
+    cos.fill_diagonal_(0)
+    return [tuple(p) for p in torch.nonzero(torch.triu(cos >= 1 - tol)).tolist()]

@@ -1,0 +1,21 @@
+"""The two ways a check can stop early, each mapped to an exit status by the CLI.
+
+- :class:`UsageError` (exit 2): the request itself is wrong (unknown claim, width 0, a data
+  file with NaN, a width that will not fit in memory). Raised before any training starts.
+- :class:`Inconclusive` (exit 3): the request was fine but the run cannot support a verdict
+  (NaN, divergence, no convergence, a hypothesis of the check not reached).
+"""
+
+from __future__ import annotations
+
+
+class UsageError(ValueError):
+    """Bad input: the CLI prints ``str(error)`` as one line on stderr and exits 2."""
+
+
+class Inconclusive(RuntimeError):
+    """A numerical failure; ``step`` is the optimisation step it happened at, if any."""
+
+    def __init__(self, message: str, step: int | None = None):
+        super().__init__(message)
+        self.step = step

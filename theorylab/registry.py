@@ -1,0 +1,180 @@
+"""Claim registry, typed parameters, and the one function that runs a check.
+
+Each claim module defines a frozen dataclass of parameters whose fields are declared with
+:func:`param` (default, help text, bounds, choices) and registers a :class:`Claim`. The CLI turns
+those fields into options (``kernel_samples`` -> ``--kernel-samples``) with the help text,
+type and default shown; :func:`make_params` validates values from either the CLI or the Python
+API with the same messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import math
+import time
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from . import __version__
+from .errors import Inconclusive, UsageError
+from .report import Report
+from .runtime import Context, available_memory_bytes, format_bytes
+
+# name -> module; modules are imported on first use.
+CLAIM_MODULES = {
+    "near_init": "theorylab.claims.near_init",
+}
+
+# A run may use at most this fraction of the memory available when it starts.
+MEMORY_FRACTION = 0.5
+
+
+def param(default, help: str, minimum=None, maximum=None, choices=None):
+    """A dataclass field carrying its CLI help text and validation bounds (inclusive)."""
+    return dataclasses.field(
+        default=default,
+        metadata={"help": help, "minimum": minimum, "maximum": maximum, "choices": choices},
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    name: str
+    summary: str
+    params: type
+    run: Callable[[Any, Context], Report]
+    estimate_bytes: Callable[[Any], float] | None = None
+    plot: Callable[[Report, str], None] | None = None
+
+
+def get_claim(name: str) -> Claim:
+    if name not in CLAIM_MODULES:
+        raise UsageError(f"no such claim: {name} (known: {', '.join(sorted(CLAIM_MODULES))})")
+    return importlib.import_module(CLAIM_MODULES[name]).CLAIM
+
+
+def all_claims() -> list[Claim]:
+    return [get_claim(name) for name in sorted(CLAIM_MODULES)]
+
+
+def field_type(params_cls: type, f: dataclasses.Field) -> tuple[type, bool]:
+    """(base type, optional?) of a parameter field: int, float, str or bool."""
+    hint = typing.get_type_hints(params_cls)[f.name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    optional = len(args) < len(typing.get_args(hint))
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0], optional
+    return hint, False
+
+
+def _coerce(name: str, value: Any, base: type, optional: bool) -> Any:
+    if value is None:
+        if optional:
+            return None
+        raise UsageError(f"{name} needs a value")
+    if base is bool:
+        if isinstance(value, bool):
+            return value
+        raise UsageError(f"{name} must be true or false, got {value!r}")
+    if base is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{name} must be an integer, got {value!r}")
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise UsageError(f"{name} must be an integer, got {value!r}")
+        return int(value)
+    if base is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{name} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise UsageError(f"{name} must be finite, got {value!r}")
+        return float(value)
+    if base is str:
+        if not isinstance(value, str):
+            raise UsageError(f"{name} must be a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported parameter type {base} for {name}")
+
+
+def make_params(claim: Claim, values: dict[str, Any]):
+    """Validated parameter dataclass from user values (unknown names and bad values: UsageError)."""
+    fields = {f.name: f for f in dataclasses.fields(claim.params)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise UsageError(
+            f"unknown parameter {unknown[0]} for claim {claim.name} (known: {', '.join(fields)})"
+        )
+    clean = {}
+    for name, f in fields.items():
+        if name not in values:
+            continue
+        base, optional = field_type(claim.params, f)
+        value = _coerce(name, values[name], base, optional)
+        meta = f.metadata
+        if value is not None:
+            if meta.get("choices") and value not in meta["choices"]:
+                choices = ", ".join(meta["choices"])
+                raise UsageError(f"{name} must be one of {choices}, got {value!r}")
+            if meta.get("minimum") is not None and value < meta["minimum"]:
+                raise UsageError(f"{name} must be >= {meta['minimum']}, got {value!r}")
+            if meta.get("maximum") is not None and value > meta["maximum"]:
+                raise UsageError(f"{name} must be <= {meta['maximum']}, got {value!r}")
+        clean[name] = value
+    params = claim.params(**clean)
+    validate = getattr(params, "validate", None)
+    if validate is not None:
+        validate()
+    return params
+
+
+def run_hash(claim: str, params: dict, ctx: Context) -> str:
+    """Identifies a run by its settings (claim, every parameter, seed, device, dtype)."""
+    key = {"claim": claim, "params": params, "seed": ctx.seed, "device": ctx.device}
+    key["dtype"] = ctx.dtype
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def check(
+    name: str, *, seed: int = 0, device: str = "cpu", dtype: str = "float64", **values
+) -> Report:
+    """Run claim ``name`` and return its :class:`Report`.
+
+    Bad input raises :class:`UsageError` before any work; a numerical failure during the run
+    gives a report with verdict ``"inconclusive"`` and ``failure`` set (it does not raise).
+
+    Example:
+        >>> report = check("near_init", width=256, steps=50)  # doctest: +SKIP
+        >>> report.verdict  # doctest: +SKIP
+        'holds'
+    """
+    claim = get_claim(name)
+    params = make_params(claim, values)
+    ctx = Context(seed=seed, device=device, dtype=dtype)
+    if claim.estimate_bytes is not None:
+        need, available = claim.estimate_bytes(params), available_memory_bytes(device)
+        if need > MEMORY_FRACTION * available:
+            raise UsageError(
+                f"{name} with these parameters needs an estimated {format_bytes(need)} of "
+                f"{device} memory; {format_bytes(available)} is available (limit "
+                f"{MEMORY_FRACTION:.0%}): reduce the width or the sizes"
+            )
+    param_dict = dataclasses.asdict(params)
+    start = time.perf_counter()
+    try:
+        report = claim.run(params, ctx)
+    except Inconclusive as exc:
+        report = Report(claim=name, params={}, seed=seed, device=device, dtype=dtype)
+        report.failure, report.failure_step = str(exc), exc.step
+    report.claim, report.params, report.seed = name, param_dict, seed
+    report.device, report.dtype = device, dtype
+    report.theorylab_version, report.torch_version = __version__, torch.__version__
+    report.run_hash = run_hash(name, param_dict, ctx)
+    report.timing = {"total_s": round(time.perf_counter() - start, 3)}
+    return report
