@@ -95,7 +95,9 @@ def _read_csv(path: str) -> np.ndarray:
         try:
             rows.append([float(v) for v in line.split(",")])
         except ValueError:
-            raise UsageError(f"data file {path}: row {number} is not numeric: {line[:60]!r}")
+            raise UsageError(
+                f"data file {path}: row {number} is not numeric: {line[:60]!r}"
+            ) from None
     if len({len(r) for r in rows}) != 1:
         raise UsageError(f"data file {path}: rows have different numbers of columns")
     if len(rows[0]) < 2:

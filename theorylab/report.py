@@ -253,7 +253,7 @@ class Report:
                 rows.append((s.name, _fmt(s.measured), s.relation, ref, _fmt(s.slack), verdict))
             widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
             for j, r in enumerate(rows):
-                lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+                lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
                 if j == 0:
                     lines.append("  ".join("-" * w for w in widths))
         if self.hypotheses:

@@ -181,7 +181,8 @@ def run(p: Params, ctx: Context) -> Report:
     lambda_ok = lambda_0 > 1e-10 * lambda_max and not pairs
     hyp.append(
         Hypothesis(
-            "lambda_0_positive", "lambda_0 = lambda_min(H_inf) > 0 (no two inputs parallel; Thm 3.1)",
+            "lambda_0_positive",
+            "lambda_0 = lambda_min(H_inf) > 0 (no two inputs parallel; Thm 3.1)",
             lambda_ok,
             f"lambda_0 = {lambda_0:.4g}, lambda_max = {lambda_max:.4g}"
             + (f"; parallel rows {pairs[0][0]} and {pairs[0][1]}" if pairs else ""),
