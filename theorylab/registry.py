@@ -14,6 +14,7 @@ import hashlib
 import importlib
 import json
 import math
+import pkgutil
 import time
 import types
 import typing
@@ -28,9 +29,12 @@ from .errors import Inconclusive, UsageError
 from .report import Report
 from .runtime import Context, available_memory_bytes, format_bytes
 
-# name -> module; modules are imported on first use.
+# name -> module: every module of theorylab/claims/ is a claim named after its file (it defines
+# CLAIM); modules are imported on first use.
 CLAIM_MODULES = {
-    "near_init": "theorylab.claims.near_init",
+    info.name: f"theorylab.claims.{info.name}"
+    for info in pkgutil.iter_modules(importlib.import_module("theorylab.claims").__path__)
+    if not info.name.startswith("_")
 }
 
 # A run may use at most this fraction of the memory available when it starts.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import Inconclusive
-from .nets import NeuronBank
+from .nets.two_layer import NeuronBank
 
 
 @dataclass

@@ -35,7 +35,7 @@ import torch
 
 from ..data import Dataset, digits, load_file, parallel_pairs, unit_sphere
 from ..errors import UsageError
-from ..nets import PARAMETERIZATIONS, NeuronBank
+from ..nets.two_layer import PARAMETERIZATIONS, NeuronBank
 from ..registry import Claim, param
 from ..report import Hypothesis, Report, Statement
 from ..runtime import Context
@@ -306,6 +306,10 @@ def run(p: Params, ctx: Context) -> Report:
     }
     interval = (LAZY_EXPONENT - EXPONENT_HALF_WIDTH, LAZY_EXPONENT + EXPONENT_HALF_WIDTH)
     scaling_series = {"width": widths}
+    scaling_series["R_prime"] = [
+        du2019.distance_bound(n, w, lam0, float(r))
+        for w, r in zip(widths, residual_norm0.tolist(), strict=True)
+    ]
     for key, (name, what) in texts.items():
         fit = fit_power_law(widths_t, final[key])
         report.quantities[f"{key}_exponent"] = fit.exponent
@@ -423,9 +427,9 @@ def _series(trace, widths, p, scaling) -> dict:
 
 
 def plot(report: Report, path: str) -> None:
-    from ..figures import near_init_figure
+    from ..plots.near_init import draw
 
-    near_init_figure(report, path)
+    draw(report, path)
 
 
 CLAIM = Claim(

@@ -1,0 +1,1 @@
+"""One module per claim's figure; each exposes ``draw(report, path)`` (matplotlib, Agg)."""
