@@ -149,11 +149,11 @@ class Report:
     def verdict(self) -> str:
         if self.failure is not None:
             return "inconclusive"
+        if any(h.required and not h.met for h in self.hypotheses):
+            return "inconclusive"  # the check's own precondition failed: no verdict possible
         if any(s.holds is False for s in self.statements):
             return "violated"
         if any(s.holds is None for s in self.statements):
-            return "inconclusive"
-        if any(h.required and not h.met for h in self.hypotheses):
             return "inconclusive"
         if not self.statements:
             return "inconclusive"
