@@ -99,3 +99,81 @@ def kernel_residual_prediction(
         steps + 1, dtype=eigenvalues.dtype, device=eigenvalues.device
     )[:, None]  # (K, n)
     return torch.einsum("ij,kj,jg->kig", eigenvectors, powers, coeffs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Appended for the derivation checks (proofs_checks/du2019_*.py, gd_quadratic_stability.py).
+# Every expression below is verified symbolically there; the names above are unchanged.
+#
+# - ``FLOW_RESIDUAL_BOUND``: ||y - u(t)||^2 <= exp(-lambda_0 t) ||y - u(0)||^2 (Thm 3.2, gradient
+#   flow); integrating its square root gives ``DISTANCE_BOUND_FLOW``.
+# - ``MODE_CONTRACTION``: GD with step eta on the quadratic 1/2 lambda x^2 maps x to
+#   (1 - eta lambda) x; on the kernel dynamics r(k+1) = (I - eta H_inf) r(k) (Arora et al. 2019)
+#   this is the factor of the eigen-mode with eigenvalue lambda. ``STABLE_STEP_MAX`` = 2/lambda:
+#   |1 - eta lambda| <= 1 iff 0 <= eta <= 2/lambda.
+# - ``INIT_RESIDUAL_SQ_MEAN``: E ||y - u(0)||^2 = ||y||^2 + n/2 over w_r(0) ~ N(0, I),
+#   a_r = +-1 (E u_i = 0 and E u_i^2 = E relu(z)^2 = 1/2 for unit x_i).
+# - ``WIDTH_REQUIREMENT_BOUNDED_LABELS``: ``WIDTH_REQUIREMENT`` with ||y - u(0)||^2 replaced by
+#   its Markov bound E||y - u(0)||^2 / delta and ||y||^2 <= n C^2 (|y_i| <= C); it equals
+#   2048 (C^2 + 1/2) n^6 / (pi lambda_0^4 delta^3), Du et al.'s m = Omega(n^6/(lambda_0^4 delta^3))
+#   with its constant made explicit (the two delta-events together hold w.p. >= 1 - 2 delta).
+# ---------------------------------------------------------------------------------------------
+
+t = sp.Symbol("t", nonnegative=True)  # gradient-flow time
+lam = sp.Symbol("lambda", positive=True)  # one eigenvalue (curvature) of a quadratic
+label_norm_sq = sp.Symbol("y_norm_sq", nonnegative=True)  # ||y||^2
+label_bound = sp.Symbol("C", positive=True)  # |y_i| <= C
+
+FLOW_RESIDUAL_BOUND = sp.exp(-lam0 * t) * residual0**2
+MODE_CONTRACTION = 1 - eta * lam
+STABLE_STEP_MAX = 2 / lam
+INIT_RESIDUAL_SQ_MEAN = label_norm_sq + n / 2
+WIDTH_REQUIREMENT_BOUNDED_LABELS = sp.simplify(
+    WIDTH_REQUIREMENT.subs(
+        residual0, sp.sqrt(INIT_RESIDUAL_SQ_MEAN.subs(label_norm_sq, n * label_bound**2) / delta)
+    )
+)
+
+_stable_step_max = sp.lambdify(lam, STABLE_STEP_MAX, modules="math")
+_init_residual_sq_mean = sp.lambdify((label_norm_sq, n), INIT_RESIDUAL_SQ_MEAN, modules="math")
+_width_requirement_bounded_labels = sp.lambdify(
+    (n, lam0, label_bound, delta), WIDTH_REQUIREMENT_BOUNDED_LABELS, modules="math"
+)
+
+
+def stable_step_max(curvature: float) -> float:
+    """Largest GD step that does not amplify a mode of curvature lambda > 0: 2 / lambda.
+
+    GD on 1/2 lambda x^2 multiplies x by 1 - eta lambda each step, and |1 - eta lambda| <= 1
+    iff 0 <= eta <= 2 / lambda. Example:
+
+        >>> stable_step_max(4.0)
+        0.5
+    """
+    return float(_stable_step_max(curvature))
+
+
+def expected_initial_residual_sq(label_norm_sq_value: float, n_value: int) -> float:
+    """E ||y - u(0)||^2 = ||y||^2 + n/2 at Du et al.'s initialisation (any width m).
+
+    u_i(0) = m^{-1/2} sum_r a_r relu(w_r . x_i) has mean 0 and variance E relu(z)^2 = 1/2 for
+    z ~ N(0, 1), so the labels' squared norm gains n/2. Example:
+
+        >>> expected_initial_residual_sq(3.0, 4)
+        5.0
+    """
+    return float(_init_residual_sq_mean(label_norm_sq_value, n_value))
+
+
+def width_requirement_bounded_labels(n_value, lambda_0, label_bound_value, delta_value) -> float:
+    """Width past which R' < R holds for every draw in the Markov event, labels |y_i| <= C:
+
+        m* = 2048 (C^2 + 1/2) n^6 / (pi lambda_0^4 delta^3).
+
+    Example (n = 1, lambda_0 = 1, C = 1, delta = 1 gives 3072/pi):
+        >>> round(width_requirement_bounded_labels(1, 1.0, 1.0, 1.0) * math.pi, 9)
+        3072.0
+    """
+    return float(
+        _width_requirement_bounded_labels(n_value, lambda_0, label_bound_value, delta_value)
+    )
