@@ -11,6 +11,7 @@ import dataclasses
 import sys
 import types
 
+from . import progress
 from .errors import UsageError
 from .registry import CLAIM_MODULES, all_claims, field_type, get_claim
 from .registry import check as _api_check
@@ -125,6 +126,8 @@ def _main(argv: list[str]) -> int:
         raise UsageError(f"the first argument must be a claim (known: {known}) or --list")
     claim = get_claim(argv[0])
     args = build_parser(claim).parse_args(argv[1:])
+    if args.quiet:
+        progress.disable()
     values = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(claim.params)

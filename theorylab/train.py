@@ -20,6 +20,7 @@ import torch
 
 from .errors import Inconclusive
 from .nets.two_layer import NeuronBank
+from .progress import progress
 
 
 @dataclass
@@ -80,29 +81,33 @@ def gradient_descent(
     # |w_r(0).x_i| / ||x_i||: the certificate compares it with ||w_r(k) - w_r(0)||.
     scaled_abs_preact0 = preact0.abs() / x_norm[:, None]
     active = active0
-    for k in range(1, steps + 1):
-        W = W - step_per_unit[:, None] * bank.gradient(X, active, residual[k - 1])
-        preact, active, u = bank.forward(X, W)
-        residual[k] = u - y[:, None]
-        loss = 0.5 * residual[k].pow(2).sum(dim=0)
-        bad = ~torch.isfinite(loss) | (loss > divergence_factor * loss0.clamp_min(1e-300))
-        if bool(bad.any()):
-            g = int(torch.nonzero(bad)[0])
-            raise Inconclusive(
-                f"gradient descent diverged at step {k} (network of width "
-                f"{int(bank.widths[g])}): loss {float(loss[g]):.3g} from {float(loss0[g]):.3g}; "
-                "reduce the step size",
-                step=k,
+    with progress(steps, f"gradient descent ({G} networks)", unit="step") as bar:
+        for k in range(1, steps + 1):
+            W = W - step_per_unit[:, None] * bank.gradient(X, active, residual[k - 1])
+            preact, active, u = bank.forward(X, W)
+            residual[k] = u - y[:, None]
+            loss = 0.5 * residual[k].pow(2).sum(dim=0)
+            bad = ~torch.isfinite(loss) | (loss > divergence_factor * loss0.clamp_min(1e-300))
+            if bool(bad.any()):
+                g = int(torch.nonzero(bad)[0])
+                raise Inconclusive(
+                    f"gradient descent diverged at step {k} (network of width "
+                    f"{int(bank.widths[g])}): loss {float(loss[g]):.3g} from "
+                    f"{float(loss0[g]):.3g}; reduce the step size",
+                    step=k,
+                )
+            distance = (W - W0).norm(dim=1)  # (M,)
+            max_distance[k] = bank.group_max(distance)
+            relative_change[k] = bank.group_sum(distance.pow(2)).sqrt() / w0_norm_fro
+            flipped = (active - active0).abs_()  # 1.0 where the pattern differs from init
+            flip_fraction[k] = bank.group_sum(flipped.sum(dim=0)) / (n * units_per_net)
+            # Largest |w_r(0).x_i| / (||w_r(k)-w_r(0)|| ||x_i||) over flipped patterns; 0 if none
+            # (0/0 for a unit that has not moved and has no flip).
+            worst_flip = (flipped * scaled_abs_preact0).amax(dim=0)
+            certificate = torch.maximum(
+                certificate, torch.nan_to_num(worst_flip / distance, nan=0.0)
             )
-        distance = (W - W0).norm(dim=1)  # (M,)
-        max_distance[k] = bank.group_max(distance)
-        relative_change[k] = bank.group_sum(distance.pow(2)).sqrt() / w0_norm_fro
-        flipped = (active - active0).abs_()  # 1.0 where the pattern differs from init
-        flip_fraction[k] = bank.group_sum(flipped.sum(dim=0)) / (n * units_per_net)
-        # Largest |w_r(0).x_i| / (||w_r(k)-w_r(0)|| ||x_i||) over flipped patterns; 0 if none
-        # (0/0 for a unit that has not moved and has no flip).
-        worst_flip = (flipped * scaled_abs_preact0).amax(dim=0)
-        certificate = torch.maximum(certificate, torch.nan_to_num(worst_flip / distance, nan=0.0))
+            bar.update()
     loss = 0.5 * residual.pow(2).sum(dim=1)
     return GDTrace(
         residual=residual,
