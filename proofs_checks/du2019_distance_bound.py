@@ -66,7 +66,10 @@ def check_distance_bound(
     # Geometric sum of q^{k/2} = s^k with s = sqrt(q) < 1, and the bound 1/(1 - s) <= 2/x.
     s, x = sp.Symbol("s", positive=True), sp.Symbol("x", positive=True)
     step_index = sp.Symbol("j", integer=True, nonnegative=True)
-    series = sp.summation(s**step_index, (step_index, 0, sp.oo)).args[0][0]  # branch s < 1
+    series = sp.summation(s**step_index, (step_index, 0, sp.oo))
+    if isinstance(series, sp.Piecewise):  # keep the branch that holds for 0 < s < 1
+        half = sp.Rational(1, 2)
+        series = next(e for e, cond in series.args if cond.subs(s, half) is sp.true)
     assert sp.simplify(series - 1 / (1 - s)) == 0, f"{STEP}: geometric sum gave {series}"
     series_x = series.subs(s, sp.sqrt(1 - x))  # q = 1 - x
     assert sp.simplify(series_x - (1 + sp.sqrt(1 - x)) / x) == 0, (

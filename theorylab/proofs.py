@@ -51,7 +51,7 @@ def discover(folder: Path, patterns: list[str] | None = None) -> list[Path]:
     """The check files in ``folder`` (``*.py`` not starting with '_'), sorted by name and
     filtered by file-stem glob ``patterns``; a pattern that matches nothing is a UsageError."""
     if not folder.is_dir():
-        raise UsageError(f"no proofs folder at {folder}")
+        raise UsageError(f"no proofs folder at {folder} (pass --dir PATH)")
     files = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
     if not files:
         raise UsageError(f"no proof check files (*.py) in {folder}")
