@@ -4,7 +4,7 @@ Command line::
 
     python -m theorylab.sweep CLAIM --grid width=256,1024,4096 [--grid eta=0.1,0.2]
         --seeds 0:10 --store results.sqlite [--executor local|dask]
-        [--scheduler tcp://HOST:PORT] [--workers N] [--device cpu|cuda]
+        [--scheduler tcp://HOST:PORT] [--workers N] [--threads T] [--device cpu|cuda]
         [--dtype float64|float32] [--retry-failed | --no-retry-failed] [--quiet]
     python -m theorylab.sweep summary results.sqlite [--claim CLAIM] [--confidence 0.95]
     python -m theorylab.sweep export results.sqlite --csv out.csv [--claim CLAIM]
@@ -25,7 +25,9 @@ with its error and traceback and the sweep goes on; failed cells are run again o
 unless ``--no-retry-failed``.
 
 Executors: ``local`` (default) is a process pool (``concurrent.futures``, spawn start method,
-each worker limited to cpu_count/workers torch threads). ``dask`` submits to a Dask
+each worker running its cells with ``--threads`` torch threads, default 1: the parallelism
+comes from the cells, and several multi-threaded workers on the same cores slow each other down
+many times over). ``dask`` submits to a Dask
 distributed scheduler given by ``--scheduler``, or, without it, to a ``LocalCluster`` on
 127.0.0.1 with ``--workers`` single-threaded worker processes (optional extra
 ``theorylab[dask]``).
@@ -84,16 +86,15 @@ def parse_seeds(text: str) -> list[int]:
     try:
         if ":" in text:
             start_text, stop_text = text.split(":", 1)
-            start, stop = int(start_text), int(stop_text)
-            seeds = list(range(start, stop))
-            if not seeds:
-                raise UsageError(f"--seeds {text} is empty (half-open range start:stop)")
+            seeds = list(range(int(start_text), int(stop_text)))
         else:
             seeds = [int(part) for part in text.split(",")]
     except ValueError:
         raise UsageError(
             f"--seeds must be START:STOP (half-open), one seed, or a comma list; got {text!r}"
         ) from None
+    if not seeds:
+        raise UsageError(f"--seeds {text} is empty (half-open range START:STOP)")
     negative = [s for s in seeds if s < 0]
     if negative:
         raise UsageError(f"seeds must be non-negative integers, got {negative[0]}")
@@ -226,11 +227,15 @@ def build_cells(
 # Worker side --------------------------------------------------------------------------------
 
 
-def run_cell(cell: Cell) -> CellResult:
+def run_cell(cell: Cell, threads: int | None = None) -> CellResult:
     """Run one cell in a worker: never raises; an exception becomes a ``failed`` result."""
     from . import registry
 
     progress_mod.disable()
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     start = time.perf_counter()
     try:
@@ -272,9 +277,11 @@ def _start_method() -> str:
 class LocalExecutor:
     """A ``concurrent.futures`` process pool, rebuilt if a worker process dies."""
 
-    def __init__(self, workers: int, start_method: str | None = None):
-        self.workers = workers
-        self.threads = max(1, (os.cpu_count() or 1) // workers)
+    def __init__(
+        self, workers: int, threads: int = 1, preload: Sequence[str] = (), start_method=None
+    ):
+        self.workers, self.threads = workers, threads
+        self.preload = ["theorylab.registry", "theorylab.store", *preload]
         self.start_method = start_method or _start_method()
         self._pool = self._new_pool()
 
@@ -284,7 +291,8 @@ class LocalExecutor:
             # Not theorylab.sweep itself: under ``python -m theorylab.sweep`` each worker runs
             # the main module again as __mp_main__, which runpy refuses to do quietly when the
             # module is already imported.
-            context.set_forkserver_preload(["theorylab.registry", "theorylab.store"])
+            # The preload list counts only when this process first starts its server.
+            context.set_forkserver_preload(self.preload)
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
@@ -293,9 +301,17 @@ class LocalExecutor:
         )
 
     def submit(self, cell: Cell):
-        future = self._pool.submit(run_cell, cell)
+        try:
+            future = self._pool.submit(run_cell, cell)
+        except cf.process.BrokenProcessPool:  # a worker died; its cells fail in result()
+            self._replace_pool()
+            future = self._pool.submit(run_cell, cell)
         future.theorylab_pool = self._pool
         return future
+
+    def _replace_pool(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
 
     def wait_first(self, futures: Iterable) -> set:
         done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
@@ -308,8 +324,7 @@ class LocalExecutor:
             # A worker died (killed, out of memory): every cell in flight on that pool is lost
             # with it; the first of them to be collected replaces the pool.
             if future.theorylab_pool is self._pool:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
+                self._replace_pool()
             return CellResult(FAILED, error="BrokenProcessPool: a worker process died")
 
     def close(self, cancel: bool = False) -> None:
@@ -319,7 +334,7 @@ class LocalExecutor:
 class DaskExecutor:
     """Dask distributed: an existing scheduler, or a LocalCluster on loopback."""
 
-    def __init__(self, workers: int, scheduler: str | None = None):
+    def __init__(self, workers: int, threads: int = 1, scheduler: str | None = None):
         try:
             import distributed
         except ImportError:
@@ -340,11 +355,11 @@ class DaskExecutor:
             if self._cluster is not None:
                 self._cluster.close()
             raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
-        self.workers = workers
+        self.workers, self.threads = workers, threads
 
     def submit(self, cell: Cell):
         key = f"theorylab-{cell.claim}-{cell.param_hash}-{cell.seed}-{time.time_ns()}"
-        return self._client.submit(run_cell, cell, key=key, pure=False)
+        return self._client.submit(run_cell, cell, self.threads, key=key, pure=False)
 
     def wait_first(self, futures: Iterable) -> set:
         done, _ = self._distributed.wait(list(futures), return_when="FIRST_COMPLETED")
@@ -393,6 +408,7 @@ def run_sweep(
     *,
     executor: str = "local",
     workers: int | None = None,
+    threads: int = 1,
     scheduler: str | None = None,
     retry_failed: bool = True,
     quiet: bool = False,
@@ -414,9 +430,10 @@ def run_sweep(
         outcome.elapsed_s = time.perf_counter() - start
         return outcome
     workers = workers or min(len(pending), os.cpu_count() or 1)
-    pool = (
-        LocalExecutor(workers) if executor == "local" else DaskExecutor(workers, scheduler)
-    )  # fmt: skip
+    if executor == "local":
+        pool = LocalExecutor(workers, threads, preload=sorted({c.claim_module for c in cells}))
+    else:
+        pool = DaskExecutor(workers, threads, scheduler)
     bar = progress_mod.progress(len(pending), f"sweep {cells[0].claim}", unit="cell", quiet=quiet)
     in_flight: dict[Any, Cell] = {}
     queue = list(reversed(pending))
@@ -489,6 +506,7 @@ def _sweep_parser(claim: Claim) -> argparse.ArgumentParser:
     parser.add_argument("--executor", choices=EXECUTORS, default="local")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://HOST:PORT")
     parser.add_argument("--workers", type=_positive_int, help="worker processes (default: CPUs)")
+    parser.add_argument("--threads", type=_positive_int, default=1, help="torch threads per worker")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument(
@@ -522,7 +540,8 @@ def _store_parser(command: str) -> argparse.ArgumentParser:
 
 USAGE = """usage: python -m theorylab.sweep CLAIM --grid NAME=V1,V2,... [--grid ...] --seeds A:B
                                  --store PATH [--executor local|dask] [--scheduler ADDRESS]
-                                 [--workers N] [--device D] [--dtype T] [--quiet]
+                                 [--workers N] [--threads T] [--device D] [--dtype T]
+                                 [--no-retry-failed] [--quiet]
        python -m theorylab.sweep summary PATH [--claim CLAIM] [--confidence C]
        python -m theorylab.sweep export PATH --csv OUT [--claim CLAIM]
        python -m theorylab.sweep CLAIM --help"""
@@ -582,7 +601,7 @@ def _main(argv: list[str]) -> int:
     cells = build_cells(claim.name, grid, seeds, device=args.device, dtype=args.dtype)
     with Store(args.store) as store:
         outcome = run_sweep(
-            cells, store, executor=args.executor, workers=args.workers,
+            cells, store, executor=args.executor, workers=args.workers, threads=args.threads,
             scheduler=args.scheduler, retry_failed=args.retry_failed, quiet=args.quiet,
         )  # fmt: skip
     if not args.quiet:

@@ -1,0 +1,363 @@
+"""Sweeps: grid and seed syntax, resume, SIGKILL, concurrent sweeps, failing cells, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from theorylab.errors import UsageError
+from theorylab.registry import check, get_claim
+from theorylab.store import DONE, FAILED, Store
+from theorylab.sweep import build_cells, main, parse_grid, parse_seeds, run_sweep
+
+# near_init small enough that a cell takes well under a second.
+TINY = ["rungs=2", "inits=1", "steps=20", "n=20", "d=5", "kernel_samples=200"]
+TINY_VALUES = dict(rungs=2, inits=1, steps=20, n=20, d=5, kernel_samples=200)
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "THEORYLAB_PROGRESS": "0"}
+
+
+def sweep_cli(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "theorylab.sweep", *args],
+        capture_output=True, text=True, timeout=timeout, env=ENV, **kwargs,
+    )  # fmt: skip
+
+
+def grid_args(widths: str, *extra: str) -> list[str]:
+    args = ["near_init", "--grid", f"width={widths}"]
+    for spec in [*TINY, *extra]:
+        args += ["--grid", spec]
+    return args
+
+
+def without_timing(report_json: str) -> dict:
+    data = json.loads(report_json)
+    data.pop("timing")
+    return data
+
+
+# Grid and seeds -----------------------------------------------------------------------------
+
+
+def test_seed_syntax():
+    assert parse_seeds("0:10") == list(range(10))
+    assert parse_seeds("3") == [3]
+    assert parse_seeds("4,1,9") == [4, 1, 9]
+    for bad, message in (
+        ("5:2", "empty"), ("a:b", "START:STOP"), ("-1", "non-negative"), ("1,1", "repeats"),
+        ("", "START:STOP"),
+    ):  # fmt: skip
+        with pytest.raises(UsageError, match=message):
+            parse_seeds(bad)
+
+
+def test_grid_syntax_and_types():
+    claim = get_claim("near_init")
+    grid = parse_grid(claim, ["width=64,256", "eta=0.5,none", "kernel-samples=200"])
+    assert grid == {"width": [64, 256], "eta": [0.5, None], "kernel_samples": [200]}
+    assert isinstance(grid["eta"][0], float)
+    for spec, message in (
+        ("width", "NAME=V1,V2"), ("=3", "NAME=V1,V2"), ("widht=64", "unknown parameter widht"),
+        ("width=64,,128", "empty value"), ("width=abc", "'abc' is not an integer"),
+        ("eta=fast", "is not a number"), ("width=64,64", "repeats"), ("width=none", "integer"),
+    ):  # fmt: skip
+        with pytest.raises(UsageError, match=message):
+            parse_grid(claim, [spec])
+    with pytest.raises(UsageError, match="given twice"):
+        parse_grid(claim, ["width=64", "width=128"])
+
+
+def test_cells_are_the_cartesian_product_and_hash_full_parameters():
+    grid = {"width": [64, 128], "steps": [20, 30], "rungs": [2]}
+    cells = build_cells("near_init", grid, [0, 1, 2])
+    assert len(cells) == 12
+    assert len({c.param_hash for c in cells}) == 4
+    assert len({c.key for c in cells}) == 12
+    # Naming a default explicitly is the same cell as leaving it out.
+    implicit = build_cells("near_init", {"width": [64], "rungs": [2]}, [0])[0]
+    explicit = build_cells("near_init", {"width": [64], "rungs": [2], "steps": [500]}, [0])[0]
+    assert implicit.param_hash == explicit.param_hash
+    as_float32 = build_cells("near_init", {"width": [64], "rungs": [2]}, [0], dtype="float32")
+    assert as_float32[0].param_hash != implicit.param_hash
+
+
+def test_every_grid_point_is_validated_before_any_work():
+    with pytest.raises(UsageError, match="grid point width=0 rungs=2: width must be >= 1"):
+        build_cells("near_init", {"width": [64, 0], "rungs": [2]}, [0])
+    with pytest.raises(UsageError, match="smallest width"):
+        build_cells("near_init", {"width": [64, 16], "rungs": [3]}, [0])
+    with pytest.raises(UsageError, match="needs an estimated"):
+        build_cells("near_init", {"width": [64, 4 * 10**9], "rungs": [2], "n": [1000]}, [0])
+    with pytest.raises(UsageError, match="device cuda|device must"):
+        build_cells("near_init", {"width": [64], "rungs": [2]}, [0], device="tpu")
+
+
+def test_cli_usage_errors_in_process(capsys, tmp_path):
+    store = str(tmp_path / "r.sqlite")
+    cases = [
+        (["near_init", "--grid", "width:64", "--store", store], "NAME=V1,V2"),
+        (["near_init", "--grid", "depth=2", "--store", store], "unknown parameter depth"),
+        (["near_init", "--grid", "width=64", "--seeds", "3:1", "--store", store], "empty"),
+        (["near_init", "--grid", "width=64"], "--store"),
+        (["near_init", "--grid", "width=64", "--store", store, "--scheduler", "tcp://x:1"],
+         "needs --executor dask"),
+        (["near_init", "--grid", "width=64", "--store", store, "--workers", "0"], "positive"),
+        (["no_such_claim", "--store", store], "no such claim"),
+        (["--grid", "width=64"], "first argument"),
+        ([], "missing CLAIM"),
+        (["summary", str(tmp_path / "missing.sqlite")], "no results store"),
+        (["export", store], "--csv"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, (argv, err)
+    assert not os.path.exists(store)  # nothing was created by a rejected sweep
+
+
+def test_cli_bad_grid_and_unknown_parameter_exit_2_with_one_line(tmp_path):
+    store = str(tmp_path / "r.sqlite")
+    bad_syntax = sweep_cli("near_init", "--grid", "width", "--store", store)
+    unknown = sweep_cli("near_init", "--grid", "widht=64", "--store", store)
+    for result, message in ((bad_syntax, "NAME=V1,V2"), (unknown, "unknown parameter widht")):
+        assert result.returncode == 2
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+# A local sweep, resumed ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("local") / "results.sqlite")
+    grid = {"width": [64, 128], **{k: [v] for k, v in TINY_VALUES.items()}}
+    cells = build_cells("near_init", grid, [0, 1])
+    with Store(path) as store:
+        first = run_sweep(cells, store, workers=2, quiet=True)
+        again = run_sweep(cells, store, workers=2, quiet=True)
+    return path, cells, first, again
+
+
+def test_local_sweep_stores_every_cell_once(local_sweep):
+    path, cells, first, _ = local_sweep
+    assert (first.total, first.done, first.failed, first.skipped) == (4, 4, 0, 0)
+    with Store(path) as store:
+        assert store.keys() == {c.key for c in cells}
+        assert store.count(status=DONE) == 4
+        assert store.integrity_ok()
+
+
+def test_rerun_skips_finished_cells(local_sweep):
+    _, _, _, again = local_sweep
+    assert (again.total, again.skipped, again.done, again.failed) == (4, 4, 0, 0)
+
+
+def test_worker_reports_match_an_in_process_check(local_sweep):
+    """Same seed, same parameters: the pool's report is the in-process one apart from timing."""
+    path, cells, _, _ = local_sweep
+    cell = cells[-1]
+    with Store(path) as store:
+        (row,) = [r for r in store.rows() if r.key == cell.key]
+    direct = check("near_init", seed=cell.seed, **dict(cell.values))
+    assert without_timing(row.report_json) == without_timing(direct.to_json())
+    assert row.run_hash == direct.run_hash and row.verdict == direct.verdict
+
+
+def test_summary_and_export_commands(local_sweep, capsys, tmp_path):
+    path, _, _, _ = local_sweep
+    assert main(["summary", path]) == 0
+    out = capsys.readouterr().out
+    assert "near_init  width=64" in out and "near_init  width=128" in out
+    assert "2 seeds" in out and "lambda_0" in out and "linear_convergence" in out
+    csv_path = str(tmp_path / "out.csv")
+    assert main(["export", path, "--csv", csv_path]) == 0
+    with open(csv_path) as f:
+        lines = f.read().splitlines()
+    assert len(lines) == 1 + 4
+    assert lines[0].startswith("claim,param_hash,seed,")
+
+
+# Failing cells ------------------------------------------------------------------------------
+
+FLAKY_CLAIM = textwrap.dedent(
+    '''
+    """A toy claim for the sweep tests: raises at fail_seed, kills its worker at die_seed."""
+    import os
+    from dataclasses import dataclass
+
+    from theorylab.registry import Claim, param
+    from theorylab.report import Report, Statement
+
+
+    @dataclass(frozen=True)
+    class Params:
+        fail_seed: int = param(1, "seed whose cell raises", minimum=0)
+        die_seed: int = param(99, "seed whose cell ends its worker process", minimum=0)
+
+
+    def run(p, ctx):
+        if ctx.seed == p.fail_seed:
+            raise RuntimeError(f"deliberate failure at seed {ctx.seed}")
+        if ctx.seed == p.die_seed:
+            os._exit(9)
+        report = Report("flaky", {}, ctx.seed, ctx.device, ctx.dtype)
+        report.statements.append(Statement.at_most("bound", "seed <= 3", ctx.seed, 3))
+        return report
+
+
+    CLAIM = Claim("flaky", "toy claim", Params, run)
+    '''
+)
+DRIVER = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from theorylab import registry
+    registry.CLAIM_MODULES["flaky"] = "flaky_claim"
+    from theorylab.sweep import main
+    sys.exit(main(sys.argv[2:]))
+    """
+)
+
+
+def test_raising_cell_is_recorded_failed_and_the_sweep_goes_on(tmp_path):
+    (tmp_path / "flaky_claim.py").write_text(FLAKY_CLAIM)
+    store = str(tmp_path / "r.sqlite")
+    result = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(tmp_path), "flaky", "--grid", "fail_seed=1",
+         "--grid", "die_seed=4", "--seeds", "0:6", "--workers", "1", "--store", store],
+        capture_output=True, text=True, timeout=300, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert "RuntimeError: deliberate failure at seed 1" in result.stderr
+    with Store(store) as s:
+        rows = {r.seed: r for r in s.rows()}
+    assert sorted(rows) == list(range(6))
+    assert rows[1].status == FAILED
+    assert rows[1].error == "RuntimeError: deliberate failure at seed 1"
+    assert "Traceback" in rows[1].traceback and "deliberate failure" in rows[1].traceback
+    assert rows[4].status == FAILED and "BrokenProcessPool" in rows[4].error
+    for seed in (0, 2):  # finished before the dying cell was submitted
+        assert rows[seed].status == DONE and rows[seed].verdict == "holds"
+    for seed in (3, 5):  # done, or lost with the dying worker (in flight with it)
+        assert rows[seed].status == DONE or "BrokenProcessPool" in rows[seed].error
+    assert "6 cells" in result.stdout and "failed" in result.stdout
+
+
+# SIGKILL and concurrent sweeps ---------------------------------------------------------------
+
+
+def count_done(path: str) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM cells WHERE status = 'done'").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_sigkill_mid_sweep_then_resume_gives_exactly_the_full_set(tmp_path):
+    store = str(tmp_path / "r.sqlite")
+    args = [*grid_args("64,128"), "--seeds", "0:8", "--workers", "1", "--store", store]
+    expected = build_cells(
+        "near_init", {"width": [64, 128], **{k: [v] for k, v in TINY_VALUES.items()}}, range(8)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "theorylab.sweep", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    try:
+        while count_done(store) < 3:
+            assert proc.poll() is None, "sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "sweep made no progress"
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers: its own session
+        proc.wait()
+    killed_at = count_done(store)
+    assert 3 <= killed_at < len(expected), killed_at
+    with Store(store) as s:
+        assert s.integrity_ok()
+        assert all(r.status == DONE and r.report().claim == "near_init" for r in s.rows())
+
+    resumed = sweep_cli(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(expected)} cells: " in resumed.stdout
+    with Store(store) as s:
+        assert s.keys() == {c.key for c in expected}
+        assert s.count() == len(expected) == s.count(status=DONE)
+        assert s.integrity_ok()
+    conn = sqlite3.connect(store)
+    duplicates = conn.execute(
+        "SELECT claim, param_hash, seed FROM cells GROUP BY 1, 2, 3 HAVING COUNT(*) > 1"
+    ).fetchall()
+    conn.close()
+    assert duplicates == []
+
+
+def test_two_concurrent_sweeps_on_one_store(tmp_path):
+    store = str(tmp_path / "r.sqlite")
+    args = [*grid_args("64,128"), "--seeds", "0:4", "--workers", "1", "--store", store]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "theorylab.sweep", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, err
+        assert "8 cells" in out
+    with Store(store) as s:
+        assert s.count() == 8 == s.count(status=DONE)
+        assert len(s.keys()) == 8
+        assert s.integrity_ok()
+
+
+# Dask ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    )  # fmt: skip
+    yield cluster
+    cluster.close()
+
+
+def test_dask_executor_on_a_local_cluster_matches_the_local_pool(dask_cluster, local_sweep):
+    path, cells, _, _ = local_sweep
+    subset = [c for c in cells if c.seed == 1]
+    with Store(path) as local:
+        expected = {r.key: r.report_json for r in local.rows() if r.seed == 1}
+    with Store(os.path.join(os.path.dirname(path), "dask.sqlite")) as store:
+        outcome = run_sweep(
+            subset, store, executor="dask", scheduler=dask_cluster.scheduler_address, quiet=True
+        )
+        assert (outcome.done, outcome.failed) == (len(subset), 0)
+        rows = list(store.rows())
+    assert {r.key for r in rows} == set(expected)
+    for row in rows:
+        assert without_timing(row.report_json) == without_timing(expected[row.key])
+        assert row.worker is not None and str(os.getpid()) not in row.worker
