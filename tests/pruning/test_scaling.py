@@ -1,0 +1,55 @@
+"""Candidates-needed measurements against their definitions and the closed form."""
+
+import math
+
+import pytest
+import torch
+
+from theorylab.pruning import scaling
+from theorylab.runtime import Context
+from theorylab.theory import malach2020
+
+
+def _first_n_succeeding(u, v, w, tol, construction):
+    """Definition: smallest N whose first N candidates hold a gadget within tol (brute force)."""
+    from theorylab.pruning.subset_sum import brute_force
+
+    n = u.numel()
+    for N in range(n + 1):
+        ok = True
+        for sign in (1, -1):
+            pool = (u[:N] * v[:N])[(u[:N] * sign) > 0]
+            if construction == "single_product":
+                best = min([abs(w)] + [abs(float(p) - w) for p in pool])
+            else:
+                best = float(brute_force(pool[None], torch.tensor([w]).double())[1][0])
+            ok &= best <= tol
+        if ok:
+            return N
+    return n + 1
+
+
+@pytest.mark.parametrize("construction", ["subset_sum", "single_product"])
+def test_needed_per_trial_matches_definition(construction):
+    g = torch.Generator().manual_seed(7)
+    u = torch.rand(30, 12, generator=g, dtype=torch.float64) * 2 - 1
+    v = torch.rand(30, 12, generator=g, dtype=torch.float64) * 2 - 1
+    w = (torch.rand(30, generator=g, dtype=torch.float64) * 2 - 1) * 0.5
+    got = scaling.needed_per_trial(u, v, w, 0.05, construction)
+    expected = [_first_n_succeeding(u[i], v[i], float(w[i]), 0.05, construction) for i in range(30)]
+    assert got.tolist() == expected
+
+
+def test_quantile_needed_and_censoring():
+    needed = torch.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 11])
+    assert scaling.quantile_needed(needed, 0.9, censored=11) == 9.0
+    assert scaling.quantile_needed(needed, 1.0, censored=11) == math.inf
+
+
+def test_single_product_quantile_matches_the_closed_form():
+    """Statistical tier: 2000 trials, the 0.9-quantile within 10% of the exact formula."""
+    tol = 0.05
+    predicted = malach2020.candidates_needed(tol, 0.5, 0.9)
+    needed = scaling.scalar_trials("single_product", tol, 2000, 3 * predicted, 0.5, Context(), "t")
+    measured = scaling.quantile_needed(needed, 0.9, 3 * predicted + 1)
+    assert abs(math.log(measured / predicted)) < 0.1, (measured, predicted)
