@@ -361,3 +361,40 @@ def test_dask_executor_on_a_local_cluster_matches_the_local_pool(dask_cluster, l
     for row in rows:
         assert without_timing(row.report_json) == without_timing(expected[row.key])
         assert row.worker is not None and str(os.getpid()) not in row.worker
+
+
+# Figures from the store ----------------------------------------------------------------------
+
+
+def test_figures_from_the_store(local_sweep, tmp_path, capsys):
+    from theorylab import figures
+
+    path, _, _, _ = local_sweep
+    with Store(path) as store:
+        data = figures.collect(store, "near_init")
+    assert data.x_name == "width" and data.seeds == 2
+    assert data.fixed["steps"] == 20 and "width" not in data.fixed
+    series = data.lines[""]["distance_bound"]
+    assert sorted(series.measured) == [64, 128]
+    assert all(len(v) == 2 for v in series.measured.values())  # both seeds at each width
+    out = tmp_path / "figs"
+    assert figures.main(["--store", path, "--out", str(out)]) == 0
+    png = out / "near_init_sweep.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "2 values of width, 2 seed(s)" in capsys.readouterr().out
+
+
+def test_figures_store_errors_exit_2_with_one_line(local_sweep, tmp_path, capsys):
+    from theorylab import figures
+
+    path, _, _, _ = local_sweep
+    cases = [
+        (["--store", path, "--x", "depth", "--out", str(tmp_path)], "--x depth"),
+        (["--store", path, "pruning", "--out", str(tmp_path)], "no cells of pruning"),
+        (["--store", str(tmp_path / "none.sqlite")], "no results store"),
+        (["--x", "width"], "--x needs --store"),
+    ]
+    for argv, message in cases:
+        assert figures.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
