@@ -62,9 +62,10 @@ def row_space_rank(singular_values: torch.Tensor, rtol: float | None = None) -> 
 def min_norm_limit(A: torch.Tensor, b: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
     """pinv(A) b + (I - pinv(A) A) x0, via the SVD (the limit of GD and SGD from x0).
 
-    >>> A = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
-    >>> min_norm_limit(A, torch.tensor([2.0], dtype=torch.float64), torch.zeros(2, dtype=A.dtype))
-    tensor([1., 1.], dtype=torch.float64)
+    >>> A, b = torch.tensor([[1.0, 1.0]]).double(), torch.tensor([2.0]).double()
+    >>> x = min_norm_limit(A, b, torch.zeros(2, dtype=A.dtype))
+    >>> [round(v, 12) for v in x.tolist()]
+    [1.0, 1.0]
     """
     U, S, Vh = torch.linalg.svd(A, full_matrices=False)
     r = row_space_rank(S)
