@@ -27,15 +27,19 @@ Def. 1:
 On the imaginary axis nu_j = i a_j with a_j > 0, which turns Def. 1 into the real system
 ``FIXED_POINT_A1``/``FIXED_POINT_A2`` (a_j = psi_j / (xi + a_k + zeta^2 a_k / (1 + zeta^2 a1 a2)))
 and chi = -a1 a2. Ridgeless limit (Thm 3): chi = ``CHI_RIDGELESS`` with psi = min(psi1, psi2),
-and ``E0_RIDGELESS``, ``E1_RIDGELESS``, ``E2_RIDGELESS``; the ridgeless test error diverges at
-psi1 = psi2 (N = n), the interpolation threshold.
+and B, V as above at that chi; the ridgeless test error diverges at psi1 = psi2 (N = n), the
+interpolation threshold.
 
-Provenance: the polynomials and the fixed point are transcribed from the paper (Def. 1, Def. 2,
-Thm 3); the search tool available here did not return the formula text, so they were checked
-by their consequences instead: (i) the lambda -> 0 limit of the fixed-point chi and of B, V
-equals the explicit ridgeless forms (proofs_checks/mei_montanari2019_ridgeless_limit.py);
-(ii) the measured test error of simulated ReLU random features regression matches at d = 100
-(the claim's ``random_features_risk``). zeta = mu1/mu_star is the convention whose numbers agree.
+Provenance: the fixed point, the polynomials E0, E1, E2 and the ridgeless chi are transcribed
+from the paper (Def. 1, Def. 2, Thm 3); the search tool available here did not return the
+formula text, so they were checked by their consequences: (i) the fixed-point chi at
+lambda -> 0 equals the explicit ridgeless chi on both sides of the threshold
+(proofs_checks/mei_montanari2019_ridgeless_limit.py); (ii) for psi1 < psi2 the ridgeless
+variance equals the least-squares value psi1/(psi2 - psi1) (tests); (iii) the measured test
+error of simulated ReLU random features matches at d = 100 (the claim's
+``random_features_risk``). A recalled reduced form of Thm 3's E2 failed (ii) and is not used:
+the ridgeless B and V are Def. 2's ratios at the ridgeless chi. zeta = mu1/mu_star is the
+convention whose numbers agree with the simulation.
 
 Example (ReLU: mu1 = 1/2, mu_star^2 = 1/4 - 1/(2 pi)):
     >>> round(float(RELU_ZETA), 6)
@@ -99,14 +103,15 @@ BIAS = E1 / E0
 VARIANCE = E2 / E0
 TEST_ERROR = F1sq * BIAS + (tau2 + Fstar_sq) * VARIANCE + Fstar_sq
 
-# Thm 3 (ridgeless limit).
+# Thm 3 (ridgeless limit): chi at lambda -> 0 in closed form, psi = min(psi1, psi2). The test
+# error is Def. 2's B = E1/E0 and V = E2/E0 evaluated at this chi (continuity in lambda; the
+# paper prints the same ratios with the polynomials reduced, which could not be checked here).
 _b = psi * zeta**2 - zeta**2 - 1
 CHI_RIDGELESS = -(_b + sp.sqrt(_b**2 + 4 * psi * zeta**2)) / (2 * zeta**2)
+CHI_RIDGELESS_EQUATION = zeta**2 * chi**2 + _b * chi - psi  # CHI_RIDGELESS is its negative root
 E0_RIDGELESS = E0
 E1_RIDGELESS = E1
-E2_RIDGELESS = (
-    psi1 * chi**3 * zeta**6 - psi1 * chi**2 * zeta**4 + psi1 * psi2 * chi * zeta**2 - psi1 * psi2
-)
+E2_RIDGELESS = E2
 BIAS_RIDGELESS = E1_RIDGELESS / E0_RIDGELESS
 VARIANCE_RIDGELESS = E2_RIDGELESS / E0_RIDGELESS
 
@@ -123,38 +128,52 @@ _fp = sp.lambdify(
 )
 _xi = sp.lambdify((psi1, psi2, lam_bar), XI, modules="numpy")
 
-FIXED_POINT_TOL = 1e-12
-
 
 class FixedPointError(ArithmeticError):
-    """The Def. 1 fixed point was not found to FIXED_POINT_TOL."""
+    """The Def. 1 fixed point was not found (relative residual above 1e-12)."""
+
+
+def _solve_a(zeta_value, psi1_value, psi2_value, xi_value, start):
+    """One root of the real fixed-point system in log coordinates, from ``start``."""
+
+    def residual(log_a):
+        u, v = np.exp(log_a)
+        f1, f2 = _fp(u, v, zeta_value, psi1_value, psi2_value, xi_value)
+        return [np.log((f1 + u) / u), np.log((f2 + v) / v)]
+
+    sol = optimize.root(residual, start, method="hybr", tol=1e-15)
+    u, v = np.exp(sol.x)
+    f1, f2 = _fp(u, v, zeta_value, psi1_value, psi2_value, xi_value)
+    ok = bool(np.isfinite(u) and np.isfinite(v)) and max(abs(f1) / u, abs(f2) / v) <= 1e-12
+    return sol.x, ok
 
 
 def solve_chi(zeta_value: float, psi1_value: float, psi2_value: float, lam_bar_value: float):
     """chi = nu1 nu2 at xi = i sqrt(psi1 psi2 lambda_bar), lambda_bar > 0 (Def. 1/2).
 
-    Solves the real system a_j = FIXED_POINT_Aj(a1, a2) with a_j > 0 (log-parameterised so the
-    root stays positive) and returns -a1 a2. Raises FixedPointError when it does not converge.
+    Solves the real system a_j = FIXED_POINT_Aj(a1, a2) with a_j > 0 in log coordinates, by
+    continuation from lambda_bar = 1 down to the requested value in factor-10 steps (as
+    lambda_bar -> 0 one of a1, a2 diverges while chi = -a1 a2 stays finite, so a cold start
+    from far away fails). Raises FixedPointError when a step does not converge.
 
     Example: at psi1 -> 0 there are no features, a1 -> 0 and chi -> 0:
     ``abs(solve_chi(1.0, 1e-9, 1.0, 1.0)) < 1e-8``.
     """
-    xi_value = float(_xi(psi1_value, psi2_value, lam_bar_value))
-
-    def residual(log_a):
-        u, v = np.exp(log_a)
-        f1, f2 = _fp(u, v, zeta_value, psi1_value, psi2_value, xi_value)
-        return [np.log(f1 + u) - log_a[0], np.log(f2 + v) - log_a[1]]
-
-    start = np.log([psi1_value / (xi_value + 1.0), psi2_value / (xi_value + 1.0)])
-    sol = optimize.root(residual, start, method="hybr", tol=1e-14)
-    u, v = np.exp(sol.x)
-    f1, f2 = _fp(u, v, zeta_value, psi1_value, psi2_value, xi_value)
-    if not (np.isfinite(u) and np.isfinite(v)) or max(abs(f1) / u, abs(f2) / v) > FIXED_POINT_TOL:
-        raise FixedPointError(
-            f"Mei-Montanari fixed point not found at psi1={psi1_value:g}, psi2={psi2_value:g}, "
-            f"lambda_bar={lam_bar_value:g}"
-        )
+    path = [lam_bar_value]
+    while path[-1] < 1.0:
+        path.append(path[-1] * 10.0)
+    log_a = None
+    for lam_value in reversed(path):
+        xi_value = float(_xi(psi1_value, psi2_value, lam_value))
+        if log_a is None:
+            log_a = np.log([psi1_value / (xi_value + 1.0), psi2_value / (xi_value + 1.0)])
+        log_a, ok = _solve_a(zeta_value, psi1_value, psi2_value, xi_value, log_a)
+        if not ok:
+            raise FixedPointError(
+                f"Mei-Montanari fixed point not found at psi1={psi1_value:g}, "
+                f"psi2={psi2_value:g}, lambda_bar={lam_value:g}"
+            )
+    u, v = np.exp(log_a)
     return float(-u * v)
 
 
