@@ -11,6 +11,10 @@ between processes, and one committed SQLite transaction per cell. The aim is an 
 1.3x of the back-to-back time for the single-worker pool; with more workers the pool should be
 faster than the reference on a machine with idle cores.
 
+The last column sums the time each cell spent inside ``check`` in its worker (from the store):
+the wall time minus that sum divided by the workers is the sweep's own overhead, a figure that
+stays meaningful when other processes load the machine and the wall times drift.
+
 Writes a Markdown table to ``--out`` (default benchmarks/results_sweep.md) and prints it.
 """
 
@@ -55,7 +59,7 @@ def main() -> None:
         return time.perf_counter() - start
 
     serial = back_to_back()
-    rows = [("back to back in one process (reference)", serial)]
+    rows = [("back to back in one process (reference)", serial, None)]
     runs = [
         ("local pool, 1 worker (cold: starts the fork server)", "local", 1),
         ("local pool, 1 worker", "local", 1),
@@ -71,11 +75,12 @@ def main() -> None:
                     quiet=True,
                 )  # fmt: skip
                 elapsed = time.perf_counter() - start
+                compute = sum(r.duration_s for r in store.rows())
             assert outcome.done == len(cells) and outcome.failed == 0, outcome.line()
-            return elapsed
+            return elapsed, compute
 
         for j, (label, executor, workers) in enumerate(runs):
-            rows.append((label, sweep(j, executor, workers)))
+            rows.append((label, *sweep(j, executor, workers)))
         try:
             import distributed
         except ImportError:
@@ -86,18 +91,17 @@ def main() -> None:
                 n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None,
             )  # fmt: skip
-            rows.append(
-                (f"(Dask LocalCluster start, {args.workers} workers)", time.perf_counter() - start)
-            )
+            label = f"(Dask LocalCluster start, {args.workers} workers)"
+            rows.append((label, time.perf_counter() - start, None))
             try:
                 address = cluster.scheduler_address
                 label = f"Dask LocalCluster, {args.workers} workers (first sweep: workers import)"
-                rows.append((label, sweep(10, "dask", args.workers, address)))
+                rows.append((label, *sweep(10, "dask", args.workers, address)))
                 label = f"Dask LocalCluster, {args.workers} workers (warm workers)"
-                rows.append((label, sweep(11, "dask", args.workers, address)))
+                rows.append((label, *sweep(11, "dask", args.workers, address)))
             finally:
                 cluster.close()
-    rows.append(("back to back in one process, again (noise check)", back_to_back()))
+    rows.append(("back to back in one process, again (noise check)", back_to_back(), None))
 
     lines = [
         f"near_init sweep: {len(WIDTHS)} widths x {args.seeds} seeds = {len(cells)} cells "
@@ -105,11 +109,12 @@ def main() -> None:
         f"average {load:.1f} at start; Python {platform.python_version()}, torch "
         f"{torch.__version__}.",
         "",
-        "| run | wall time (s) | ratio to back to back |",
-        "| --- | ---: | ---: |",
+        "| run | wall time (s) | ratio to back to back | cells' own time, summed (s) |",
+        "| --- | ---: | ---: | ---: |",
     ]
-    for label, elapsed in rows:
-        lines.append(f"| {label} | {elapsed:.2f} | {elapsed / serial:.2f} |")
+    for label, elapsed, compute in rows:
+        own = "" if compute is None else f"{compute:.2f}"
+        lines.append(f"| {label} | {elapsed:.2f} | {elapsed / serial:.2f} | {own} |")
     text = "\n".join(lines) + "\n"
     print(text)
     with open(args.out, "w") as f:
