@@ -452,8 +452,18 @@ def _diagonal_net_bias(p, ctx, A64, b64, rank, x_planted, report):
             "diagonal_gd_converged", f"every diagonal-net GD run interpolates (||r|| <= {tol:g}"
             " ||y||)", bool(converged.all()),
             f"steps taken: {taken.min().item()}..{taken.max().item()} of at most "
-            f"{p.diagonal_steps}" + ("" if bool(converged.all()) else ": raise --diagonal-steps"),
+            f"{p.diagonal_steps}" + ("" if bool(converged.all()) else _not_converged_hint(ctx)),
             required=True,
+        )
+    )  # fmt: skip
+
+    all_etas = [c[1] for c in columns]
+    report.hypotheses.append(
+        Hypothesis(
+            "gradient_flow", "Woodworth et al. Thm 1 is about gradient flow (eta -> 0); GD runs "
+            "at finite eta, and the step-size fit checks that its limit tends to the flow's",
+            False, f"GD step sizes {min(all_etas):.3g}..{max(all_etas):.3g}: each run's base "
+            f"step is {DIAGONAL_STEP_FRACTION}/curvature, the fit adds 2^-j of it",
         )
     )  # fmt: skip
 
@@ -522,6 +532,13 @@ def _diagonal_net_bias(p, ctx, A64, b64, rank, x_planted, report):
         "fit_alpha": p.alpha,
         "planted_l1": float(x_planted.abs().sum()) if x_planted is not None else None,
     }
+
+
+def _not_converged_hint(ctx) -> str:
+    hint = ": raise --diagonal-steps"
+    if ctx.dtype != "float64":
+        hint += f" (or use float64: in {ctx.dtype} the small updates at large alpha round away)"
+    return hint
 
 
 def _thin(values: list) -> list:
