@@ -125,13 +125,33 @@ def test_cli_usage_errors_in_process(capsys, tmp_path):
 
 def test_cli_bad_grid_and_unknown_parameter_exit_2_with_one_line(tmp_path):
     store = str(tmp_path / "r.sqlite")
-    bad_syntax = sweep_cli("near_init", "--grid", "width", "--store", store)
-    unknown = sweep_cli("near_init", "--grid", "widht=64", "--store", store)
-    for result, message in ((bad_syntax, "NAME=V1,V2"), (unknown, "unknown parameter widht")):
-        assert result.returncode == 2
-        assert result.stdout == ""
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    cases = [("width", "NAME=V1,V2"), ("widht=64", "unknown parameter widht")]
+    procs = [  # side by side: each pays the interpreter and torch start-up
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "theorylab.sweep",
+                "near_init",
+                "--grid",
+                spec,
+                "--store",
+                store,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )  # fmt: skip
+        for spec, _ in cases
+    ]
+    for proc, (_, message) in zip(procs, cases, strict=True):
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 2
+        assert out == ""
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0] and "Traceback" not in err
+    assert not os.path.exists(store)
 
 
 # A local sweep, resumed ---------------------------------------------------------------------

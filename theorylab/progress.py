@@ -23,6 +23,7 @@ Example (for a claim's training loop):
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -87,9 +88,12 @@ class Progress:
         if use_tqdm is None:
             use_tqdm = _tqdm is not None
         if self.shown and use_tqdm and _tqdm is not None:
+            # A terminal reporting a 0 x 0 size (some pseudo-terminals) would hide tqdm's bar.
+            columns, rows = _terminal_size(self.stream)
             self._bar = _tqdm(
                 total=total, desc=desc, unit=unit, file=self.stream, delay=delay,
-                mininterval=min_interval, leave=False, dynamic_ncols=True,
+                mininterval=min_interval, leave=False, dynamic_ncols=columns > 0,
+                ncols=None if columns > 0 else 80, nrows=None if rows > 0 else 24,
             )  # fmt: skip
 
     def update(self, n: int = 1) -> None:
@@ -164,6 +168,14 @@ def _is_terminal(stream: TextIO) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def _terminal_size(stream: TextIO) -> tuple[int, int]:
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        return 0, 0
+    return size.columns, size.lines
 
 
 def _clock(seconds: float) -> str:
