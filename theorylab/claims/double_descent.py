@@ -71,11 +71,12 @@ RIDGE_LAMBDA_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)  # times lambda*
 # Fixed grid (not centred on the answer) for the measured argmin of the ridge curve:
 # lambda in 10^[-3, 2], 201 points (neighbours 6% apart).
 OPT_GRID = np.logspace(-3.0, 2.0, 201)
-# The measured argmin lies within a factor OPT_FACTOR of lambda*: the risk is flat there
-# (R(2 lambda*)/R(lambda*) - 1 ~ 1e-2 at the defaults), so Monte-Carlo noise of the mean curve
-# (relative SE ~ 1e-2) moves the argmin by a few tens of percent; a factor 2 keeps that
-# inside and still excludes the swapped control (lambda = r2 gamma / s2, 16x off at defaults).
-OPT_FACTOR = 2.0
+# The measured argmin lies within a factor OPT_FACTOR of lambda*. lambda* is exactly optimal
+# for the design-averaged risk at every n (Bayes argument, see theory.hastie2019), so only the
+# grid (6% steps) and Monte-Carlo noise of the mean curve move the argmin: at the defaults it
+# lands on the grid point nearest lambda* (seeds 0-3); 1.5 leaves room for small runs (n = 40)
+# and still excludes the swapped control (lambda = r2 gamma / s2, 16x off at the defaults).
+OPT_FACTOR = 1.5
 # Sample-wise: Nakkiran (2019)'s example, d = 100, n = 80 vs 95.
 SAMPLE_D, SAMPLE_N_SMALL, SAMPLE_N_LARGE = 100, 80, 95
 SAMPLE_N_GRID = (10, 20, 40, 60, 80, 90, 95, 105, 110, 120, 150, 200, 300)
@@ -337,6 +338,16 @@ def _hypotheses(p: Params, report: Report) -> None:
             "include the known finite-n correction (linear) or a stated finite-d allowance (RF)",
         )
     )  # fmt: skip
+    report.hypotheses.append(
+        Hypothesis(
+            "random_features_setting",
+            "x_i, theta_a uniform on S^(d-1)(sqrt d), sigma with 0 < E sigma(G)^2 < inf, target "
+            "with finite F1, Fstar (Mei & Montanari Assumptions 1-2)",
+            True,
+            f"ReLU (zeta = mu1/mu_star = {float(mei_montanari2019.RELU_ZETA):.6f}), linear "
+            f"target F1^2 = r2, Fstar = 0, tau^2 = s2; d = {RF_D}, n = {round(RF_PSI2 * RF_D)}",
+        )
+    )  # fmt: skip
 
 
 def _model_wise(p: Params, ctx: Context, report: Report, r2_ref: float, s2_ref: float) -> None:
@@ -344,10 +355,15 @@ def _model_wise(p: Params, ctx: Context, report: Report, r2_ref: float, s2_ref: 
     ladder = p.ladder
     measured, se, exact, asym, z, rel_dev, tol = [], [], [], [], [], [], []
     ridge_rows = {}
-    for q in ladder:
+    ridge_ps = {max(1, round(g * p.n)) for g in RIDGE_GAMMAS}
+    for q in sorted(set(ladder) | ridge_ps):
         beta = ctx.to(unit_direction(ctx, q, p.signal, f"beta/{q}"))
         X = draw_designs(ctx, p.designs, p.n, q, f"design/{p.n}/{q}")
         spec = spectra(X, beta)
+        if q in ridge_ps:
+            ridge_rows[q] = spec
+        if q not in ladder:
+            continue
         risk = spec.risk(p.noise)
         if not bool(torch.isfinite(risk).all()):
             raise Inconclusive(f"non-finite conditional risk at p = {q}")
@@ -366,8 +382,6 @@ def _model_wise(p: Params, ctx: Context, report: Report, r2_ref: float, s2_ref: 
         tolerance = correction + Z_LIMIT * err / limit if limit > 0 else math.inf
         rel_dev.append(abs(mean / limit - 1) if limit > 0 else abs(mean))
         tol.append(tolerance)
-        if any(math.isclose(gamma, g) for g in RIDGE_GAMMAS):
-            ridge_rows[q] = spec
 
     worst = int(np.argmax(np.abs(z)))
     report.statements.append(
@@ -402,15 +416,8 @@ def _model_wise(p: Params, ctx: Context, report: Report, r2_ref: float, s2_ref: 
 
 
 def _ridge(p: Params, report: Report, rows: dict, r2_ref: float, s2_ref: float) -> None:
-    """ridge_risk and ridge_optimal_lambda at the ladder points with gamma in RIDGE_GAMMAS."""
-    if not rows:
-        report.hypotheses.append(
-            Hypothesis(
-                "ridge_points", f"the ladder contains p = gamma n for gamma in {RIDGE_GAMMAS}",
-                False, "no such p in --p-grid: ridge_risk not evaluated", required=True,
-            )
-        )  # fmt: skip
-        return
+    """ridge_risk and ridge_optimal_lambda at p = gamma n for gamma in RIDGE_GAMMAS (drawn with
+    the ladder's streams, so a ladder point is reused)."""
     worst_ratio, worst_detail = -1.0, ""
     worst_log, opt_detail = 0.0, ""
     series = {}
@@ -478,7 +485,7 @@ def _weak_features(p: Params, ctx: Context, report: Report, r2_ref: float, s2_re
     """weak_features_risk: explicit simulation of the unseen features and the noise."""
     n, D = p.weak_n, p.weak_d
     # Equal-weight beta (BHX Sec. 2 example): ||beta_T||^2 = r2 p / D exactly for every T.
-    beta = torch.full((D,), math.sqrt(p.signal / D), dtype=torch.float64)
+    beta = torch.full((D,), math.sqrt(p.signal / D), dtype=torch.float64, device=ctx.torch_device)
     X = draw_designs(ctx, p.designs, n, D, "weak/design")
     noise = ctx.randn(p.designs, n, stream="weak/noise") * math.sqrt(p.noise)
     y = X @ ctx.to(beta) + noise
