@@ -418,3 +418,15 @@ def test_figures_store_errors_exit_2_with_one_line(local_sweep, tmp_path, capsys
         assert figures.main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.slow
+def test_cli_dask_executor_starts_its_own_local_cluster(tmp_path):
+    pytest.importorskip("distributed")
+    store = str(tmp_path / "r.sqlite")
+    args = [*grid_args("64"), "--seeds", "0:2", "--executor", "dask", "--workers", "1"]
+    result = sweep_cli(*args, "--store", store)
+    assert result.returncode == 0, result.stderr
+    assert "2 cells: 0 already stored, 2 run" in result.stdout
+    with Store(store) as s:
+        assert s.count(status=DONE) == 2

@@ -28,9 +28,9 @@ Executors: ``local`` (default) is a process pool (``concurrent.futures``, spawn 
 each worker running its cells with ``--threads`` torch threads, default 1: the parallelism
 comes from the cells, and several multi-threaded workers on the same cores slow each other down
 many times over). ``dask`` submits to a Dask
-distributed scheduler given by ``--scheduler``, or, without it, to a ``LocalCluster`` on
-127.0.0.1 with ``--workers`` single-threaded worker processes (optional extra
-``theorylab[dask]``).
+distributed scheduler given by ``--scheduler`` (keeping twice its task slots busy), or, without
+it, to a ``LocalCluster`` on 127.0.0.1 with ``--workers`` single-threaded worker processes
+(optional extra ``theorylab[dask]``). Workers of a remote cluster need theorylab installed.
 
 Exit status: 0 every cell stored a report (whatever its verdict: verdicts are results, read
 them with ``summary``); 2 usage error (one line on stderr); 4 some cells failed (stored with
@@ -355,7 +355,10 @@ class DaskExecutor:
             if self._cluster is not None:
                 self._cluster.close()
             raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
-        self.workers, self.threads = workers, threads
+        self.threads = threads
+        # On an existing cluster the cells in flight follow its task slots, not --workers.
+        slots = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
+        self.workers = max(1, slots) if self._cluster is None else workers
 
     def submit(self, cell: Cell):
         key = f"theorylab-{cell.claim}-{cell.param_hash}-{cell.seed}-{time.time_ns()}"
@@ -440,7 +443,7 @@ def run_sweep(
     cancel = False
     try:
         while queue or in_flight:
-            while queue and len(in_flight) < WINDOW_PER_WORKER * workers:
+            while queue and len(in_flight) < WINDOW_PER_WORKER * pool.workers:
                 cell = queue.pop()
                 if store.status(cell.key) in skip:  # finished meanwhile by another sweep
                     outcome.skipped += 1
