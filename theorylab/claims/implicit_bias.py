@@ -468,7 +468,7 @@ def _diagonal_net_bias(p, ctx, A64, b64, rank, x_planted, report):
     )  # fmt: skip
 
     # Comparison 1: discrepancy to the Q_alpha solution, linear in the step size.
-    beta_q = solve[p.alpha].beta
+    beta_q = solve[p.alpha].beta.cpu()
     first = len(path_alphas)
     discrepancy = [
         float((betas[:, first + j] - beta_q).norm() / beta_q.norm()) for j in range(p.step_ladder)
@@ -488,7 +488,7 @@ def _diagonal_net_bias(p, ctx, A64, b64, rank, x_planted, report):
 
     # Comparison 2 and 3: the ends of the path against min-l1 and min-l2 solutions.
     beta_l1 = woodworth2020.min_l1_solution(A64, b64)
-    beta_l2 = min_norm.min_norm_limit(A64, b64, torch.zeros(p.d, dtype=torch.float64))
+    beta_l2 = min_norm.min_norm_limit(A64, b64, A64.new_zeros(p.d)).cpu()
     beta_small, beta_large = betas[:, 0], betas[:, first - 1]
     l1_min = float(beta_l1.abs().sum())
     excess = float(beta_small.abs().sum()) - l1_min
@@ -511,7 +511,7 @@ def _diagonal_net_bias(p, ctx, A64, b64, rank, x_planted, report):
         )
     )  # fmt: skip
 
-    path_q = [solve[a].beta for a in path_alphas]
+    path_q = [solve[a].beta.cpu() for a in path_alphas]
     report.quantities.update(
         step_size_exponent=fit.exponent, step_size_exponent_stderr=fit.stderr,
         min_l1_norm=l1_min, min_l2_norm=float(beta_l2.norm()), rich_l1_excess=excess,
