@@ -264,7 +264,9 @@ def _soudry_carmon(p: Params, ctx: Context, report: Report) -> None:
         counterexamples, 0,
         detail=f"{candidates} differentiable local minima found among "
         f"{len(regime) * p.seeds} runs at widths {[r['width'] for r in regime]}; "
-        f"{sum(r['not_converged'] for r in regime)} runs did not converge (not minima)",
+        f"{sum(r['not_converged'] for r in regime)} runs did not converge (not minima); "
+        f"{sum(r['saddles'] for r in regime)} converged at a differentiable saddle; "
+        f"{sum(r['kinks'] for r in regime)} converged at a kink",
     )  # fmt: skip
     if candidates == 0:
         statement.holds, statement.slack = None, None
@@ -378,6 +380,8 @@ def _soudry_row(p, d1, result, residual, y_sq, margin, design_sv, grad_w, eig, N
         "candidates": int(minimum.sum()),
         "counterexamples": int((minimum & ~zero).sum()),
         "not_converged": int((~converged).sum()),
+        "saddles": int((converged & smooth & ~minimum).sum()),
+        "kinks": int((converged & ~smooth).sum()),
         "nonzero_not_converged": int((~converged & ~zero).sum()),
         "certificate_ratios": ratios,
         "full_rank_fraction": float(full_rank.double().mean()),
@@ -441,13 +445,14 @@ def _nguyen_hein(p: Params, ctx: Context, report: Report) -> None:
         statement.detail += "; no converged full-rank critical point: nothing to test"
     report.statements.append(statement)
 
-    ratios = []
+    ratios, saturated = [], 0
     grad_w2 = grad[:, lay.slice("W2")].norm(dim=-1).cpu()
     for s in torch.nonzero(full).flatten().tolist():
         if sv_f1.shape[-1] < N:
             break
         chain = float(slope2[s]) * float(sv_w3[s, -1])
         if chain == 0.0:  # sigma' underflowed to 0 (saturated unit): the bound is infinite
+            saturated += 1
             continue
         bound = nguyen2017.residual_bound(N, float(grad_w2[s]), float(sv_f1[s, -1]), chain)
         ratios.append(float(residual[s].norm()) / bound if bound > 0 else 0.0)
@@ -457,7 +462,8 @@ def _nguyen_hein(p: Params, ctx: Context, report: Report) -> None:
             "max ||f-y|| / (N ||grad_W2 L||_F / (sigma_N(F_1) min sigma'(G_2) sigma_min(W_3))) "
             "<= 1 over full-rank runs (the proof's mechanism; exact inequality)",
             max(ratios) if ratios else math.nan, 1.0,
-            detail=f"{len(ratios)} full-rank runs",
+            detail=f"{len(ratios)} full-rank runs; {saturated} more with a saturated unit "
+            "(sigma' = 0 in float64: infinite bound, not compared)",
         )
     )  # fmt: skip
     n1, n2 = widths
