@@ -57,6 +57,12 @@ def test_verdict_hypotheses_and_quantities(small):
     assert dg["l1_gd"][0] < dg["l1_gd"][-1] and dg["l2_gd"][-1] < dg["l2_gd"][0]
 
 
+def test_figure_is_written(small, tmp_path):
+    path = tmp_path / "implicit_bias.png"
+    implicit_bias.CLAIM.plot(small, str(path))
+    assert path.stat().st_size > 10_000
+
+
 def test_adam_negative_control_reports_the_distance(adam_control):
     s = adam_control.statement("adam_min_norm_limit")
     print(f"Adam: ||x_K - x_min|| / ||x_min|| = {s.measured:.3g}; {s.detail}")

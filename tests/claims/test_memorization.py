@@ -53,6 +53,12 @@ def test_quantities_and_verdict(small):
     }  # fmt: skip
 
 
+def test_figure_is_written(small, tmp_path):
+    path = tmp_path / "memorization.png"
+    memorization.CLAIM.plot(small, str(path))
+    assert path.stat().st_size > 10_000
+
+
 def test_under_parameterized_control_cannot_fit_random_labels(control):
     assert control.verdict == "violated"
     violated = {s.name for s in control.statements if s.holds is False}

@@ -367,6 +367,10 @@ def _random_label_fit(p: Params, ctx: Context, report: Report) -> None:
         report.quantities[f"{name}_train_accuracy"] = float(train_acc[t])
         report.quantities[f"{name}_test_accuracy"] = float(test_acc[t])
         report.quantities[f"{name}_steps_to_fit"] = fit_step[t]
+    true_steps = fit_step[TASKS.index("digits_true")]
+    for t, name in enumerate(TASKS[1:], start=1):  # recorded, not compared (Zhang et al. Fig 1a)
+        ratio = fit_step[t] / true_steps if fit_step[t] is not None and true_steps else None
+        report.quantities[f"{name}_to_true_steps_ratio"] = ratio
     report.quantities.update(mlp_parameters=n_params, train_size=p.train_size,
                              test_size=p.test_size)  # fmt: skip
     report.series["train_accuracy"] = {
