@@ -243,6 +243,11 @@ def gradient_descent(A, b, x0, eta, steps, eta_limit) -> torch.Tensor:
     Divergence (non-finite iterate, or residual above DIVERGENCE_FACTOR times the initial one)
     raises Inconclusive naming the step; so does eta >= 2/sigma_max^2 even if the budget ended
     before the residual blew up (the iteration cannot converge there).
+
+    Example (A = [1, 1], eta = 1/sigma_max^2 = 1/2: one step lands on the min-norm solution):
+        >>> A, b = torch.tensor([[1.0, 1.0]]).double(), torch.tensor([2.0]).double()
+        >>> gradient_descent(A, b, torch.zeros(2, dtype=A.dtype), 0.5, 1, 1.0)[-1].tolist()
+        [1.0, 1.0]
     """
     path = A.new_empty(steps + 1, A.shape[1])
     path[0] = x0
@@ -253,9 +258,10 @@ def gradient_descent(A, b, x0, eta, steps, eta_limit) -> torch.Tensor:
         path[k] = x
         residual = float((A @ x - b).norm())
         if not math.isfinite(residual) or residual > DIVERGENCE_FACTOR * max(r0, 1e-300):
+            relation = ">=" if eta >= eta_limit else "< (numerical failure)"
             raise Inconclusive(
-                f"gradient descent diverged at step {k}: eta = {eta:.4g} >= 2/sigma_max^2 = "
-                f"{eta_limit:.4g} (residual {residual:.3g} from {r0:.3g})", step=k,
+                f"gradient descent diverged at step {k}: eta = {eta:.4g} {relation} "
+                f"2/sigma_max^2 = {eta_limit:.4g} (residual {residual:.3g} from {r0:.3g})", step=k,
             )  # fmt: skip
     if eta >= eta_limit:
         final = float((A @ x - b).norm())
@@ -331,7 +337,13 @@ def _check_sgd(p, ctx, A, b, x0, A64, b64, limit64, P_null, tol, scale, report, 
 def adam(A, b, lr, steps, beta1=0.9, beta2=0.999, eps=1e-8) -> torch.Tensor:
     """Adam (Kingma & Ba 2015) from x = 0 on 1/2||Ax - b||^2, learning rate
     lr (1 + cos(pi k / steps)) / 2; returns every iterate. The update divides each coordinate
-    by its own running RMS, so it leaves the row space of A."""
+    by its own running RMS, so it leaves the row space of A.
+
+    Example (the first step moves every coordinate by lr, whatever its gradient's size):
+        >>> A, b = torch.tensor([[1.0, 4.0]]).double(), torch.tensor([1.0]).double()
+        >>> [round(v, 6) for v in adam(A, b, 0.01, 10)[1].tolist()]
+        [0.01, 0.01]
+    """
     x = A.new_zeros(A.shape[1])
     m, v = torch.zeros_like(x), torch.zeros_like(x)
     path = A.new_empty(steps + 1, A.shape[1])
@@ -377,6 +389,13 @@ def train_diagonal(X, y, alphas, etas, tol, max_steps):
     u <- u - 2 eta u * g, v <- v + 2 eta v * g with g = X^T r. A column stops (its step is set
     to 0) once ||r|| <= tol ||y||, tested every CHECK_EVERY steps. Returns (beta (d, P), steps
     taken (P,), converged (P,)).
+
+    Example (one coordinate: the only interpolant is beta = y, whatever alpha):
+        >>> X, y = torch.ones(1, 1, dtype=torch.float64), torch.tensor([0.7], dtype=torch.float64)
+        >>> one = torch.ones(1, dtype=torch.float64)
+        >>> beta, _, ok = train_diagonal(X, y, 0.1 * one, 0.2 * one, 1e-12, 10**4)
+        >>> round(float(beta[0, 0]), 9), bool(ok[0])
+        (0.7, True)
     """
     d, P = X.shape[1], alphas.numel()
     U = alphas[None, :].repeat(d, 1)

@@ -110,6 +110,12 @@ def construct(X: torch.Tensor, y: torch.Tensor, a: torch.Tensor):
     ``order`` sorts the projections z = X a; b interleaves them (b_1 = z_1 - gap_1/2, or
     z_1 - 1 for n = 1; b_j the midpoint of z_{j-1} and z_j); A = relu(z_sorted - b) is the
     lower-triangular hidden-layer matrix; w solves A w = y_sorted by forward substitution.
+
+    Example (z = (0, 1), b = (-1/2, 1/2), A = [[1/2, 0], [3/2, 1/2]], so w = (2, 0)):
+        >>> X, y = torch.tensor([[0.0], [1.0]]).double(), torch.tensor([1.0, 3.0]).double()
+        >>> b, w, A, order, z = construct(X, y, torch.ones(1, dtype=torch.float64))
+        >>> b.tolist(), w.tolist()
+        ([-0.5, 0.5], [2.0, 0.0])
     """
     z = X @ a
     order = torch.argsort(z)
