@@ -175,12 +175,13 @@ def _finite_sample_expressivity(p: Params, ctx: Context, report: Report) -> None
     largest_imag = float(eigenvalues.imag.abs().max())
     report.statements.append(
         Statement.within(
-            "smallest_eigenvalue", "lambda_min(A) (LAPACK eigvals) = min_i (z_i - b_i) > 0 "
-            f"(triangular: the eigenvalues are the diagonal), relative tolerance "
-            f"{EIGENVALUE_RTOL:g}", smallest_eigenvalue,
-            (smallest_diagonal * (1 - EIGENVALUE_RTOL), smallest_diagonal * (1 + EIGENVALUE_RTOL)),
-            detail=f"min_i (z_i - b_i) = {smallest_diagonal:.6g} > 0; largest |imaginary part| "
-            f"{largest_imag:.2g}",
+            "smallest_eigenvalue", "lambda_min(A) (LAPACK eigvals) / min_i (z_i - b_i) = 1 "
+            "(triangular: the eigenvalues are the diagonal z_i - b_i > 0), relative tolerance "
+            f"{EIGENVALUE_RTOL:g}",
+            smallest_eigenvalue / smallest_diagonal if smallest_diagonal > 0 else math.nan,
+            (1 - EIGENVALUE_RTOL, 1 + EIGENVALUE_RTOL),
+            detail=f"lambda_min = {smallest_eigenvalue:.9g}, min_i (z_i - b_i) = "
+            f"{smallest_diagonal:.9g} > 0; largest |imaginary part| {largest_imag:.2g}",
         )
     )  # fmt: skip
 
@@ -209,6 +210,7 @@ def _finite_sample_expressivity(p: Params, ctx: Context, report: Report) -> None
     report.quantities.update(
         weight_count=weights, n=p.n, d=p.d, max_fit_error=max_error,
         relative_fit_error=max_error / scale, smallest_diagonal=smallest_diagonal,
+        smallest_eigenvalue=smallest_eigenvalue,
         amplification=float(magnitude.max()) / scale, rounding_floor=float(floor.max()),
     )  # fmt: skip
     zs_cpu = zs.to(torch.float64).cpu()
