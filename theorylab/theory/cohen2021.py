@@ -13,7 +13,7 @@ Closed forms used by the sgd_stability claim:
 Example:
     >>> X, y = chebyshev_problem(3)
     >>> X[:, 0].tolist(), y.tolist()
-    [[-1.0, 0.0, 1.0], [1.0, 1.0, 1.0]]
+    ([-1.0, 0.0, 1.0], [1.0, 1.0, 1.0])
 """
 
 from __future__ import annotations

@@ -79,8 +79,8 @@ def sharpness_bound(eta_value: float) -> float:
 def nonuniformity_bound(eta_value: float, n_value: int, batch: int) -> float:
     """sqrt(B (n-1)/(n-B)) / eta; +inf for B = n (GD puts no condition on s).
 
-    Example: n = 3, B = 1, eta = 1 gives sqrt(2/2) = 1.
-        >>> nonuniformity_bound(1.0, 3, 1)
+    Example: n = 3, B = 1, eta = 1 gives sqrt(1 * 2 / 2) = 1.
+        >>> round(nonuniformity_bound(1.0, 3, 1), 12)
         1.0
     """
     if batch >= n_value:
