@@ -357,11 +357,10 @@ def test_two_concurrent_sweeps_on_one_store(tmp_path):
 
 @pytest.fixture(scope="module")
 def dask_cluster():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    )  # fmt: skip
+    pytest.importorskip("distributed")
+    from theorylab.sweep import local_dask_cluster
+
+    cluster = local_dask_cluster(1)
     yield cluster
     cluster.close()
 

@@ -331,6 +331,27 @@ class LocalExecutor:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
+def local_dask_cluster(workers: int):
+    """A ``distributed.LocalCluster`` on 127.0.0.1: ``workers`` single-threaded processes, no
+    dashboard, and glibc's adaptive allocator left alone.
+
+    Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in its workers by default (and in the
+    process that starts a local cluster); fixing that threshold switches off glibc's adaptive
+    mmap threshold, and a near_init cell then takes about twice as long (measured here: 0.27 s
+    against 0.14 s at width 512). The setting is dropped for the clusters started here; for a
+    cluster of your own set ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_`` to
+    null in its Dask configuration.
+    """
+    import dask
+    import distributed
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None,
+        )  # fmt: skip
+
+
 class DaskExecutor:
     """Dask distributed: an existing scheduler, or a LocalCluster on loopback."""
 
@@ -345,10 +366,7 @@ class DaskExecutor:
         self._cluster = None
         try:
             if scheduler is None:
-                self._cluster = distributed.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None,
-                )  # fmt: skip
+                self._cluster = local_dask_cluster(workers)
                 scheduler = self._cluster.scheduler_address
             self._client = distributed.Client(scheduler, timeout="20s")
         except OSError as exc:
