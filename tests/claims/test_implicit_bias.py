@@ -188,3 +188,13 @@ def test_cli_exit_statuses():
                      "--path-points", "2", "--steps", "300")  # fmt: skip
     assert divergent.returncode == 3
     assert "diverged" in divergent.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(1, 6))
+def test_default_run_holds_across_seeds(seed):
+    """Statistical tier: the default run holds for other seeds (measured slacks logged)."""
+    report = theorylab.check("implicit_bias", seed=seed)
+    for s in report.statements:
+        print(f"seed {seed} {s.name}: {s.measured:.4g} {s.relation} {s.reference} slack {s.slack}")
+    assert report.verdict == "holds"
