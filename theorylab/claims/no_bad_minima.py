@@ -6,9 +6,9 @@ Statements:
 - Soudry & Carmon (arXiv 1605.08361, one hidden layer): leaky ReLU with a fixed dropout-like
   multiplicative noise realisation, single output, quadratic loss. If N <= d0 d1, then for
   almost every data set and noise every *differentiable* local minimum has zero training error.
-- Nguyen & Hein (ICML 2017, Thm 3.8 with k = 1): analytic strictly increasing activation,
-  n_1 >= N, pyramidal after layer 1: a critical point with rank(F_1) = N and full-column-rank
-  W_l (l >= 3) is a global minimum.
+- Nguyen & Hein (ICML 2017, main result of Sec. 3 with k = 1): analytic strictly increasing
+  activation, n_1 >= N, pyramidal after layer 1: a critical point with rank(F_1) = N and
+  full-column-rank W_l (l >= 3) is a global minimum.
 - Safran & Shamir (ICML 2018): for the teacher-student ReLU net sum_j relu(w_j.x) with
   x ~ N(0, I) and an orthonormal teacher of k units, the population loss has spurious local
   minima, found by GD from random initialisation more and more often for k >= 6 when the
@@ -260,7 +260,7 @@ def _soudry_carmon(p: Params, ctx: Context, report: Report) -> None:
         "soudry_carmon",
         "runs with N <= d0 d1 ending at a differentiable local minimum with non-zero error "
         "(converged, kink margin > kink_tol, lambda_min >= -hess_tol ||H||, error > zero_tol) "
-        "= 0 (Soudry & Carmon 2016, Thm 1)",
+        "= 0 (Soudry & Carmon 2016, one hidden layer)",
         counterexamples, 0,
         detail=f"{candidates} differentiable local minima found among "
         f"{len(regime) * p.seeds} runs at widths {[r['width'] for r in regime]}; "
@@ -434,7 +434,7 @@ def _nguyen_hein(p: Params, ctx: Context, report: Report) -> None:
     statement = Statement.at_most(
         "nguyen_hein",
         "converged critical points with rank F_1 = N and full-column-rank W_3 whose error "
-        "||f-y||^2/||y||^2 exceeds zero_tol = 0 (Nguyen & Hein 2017, Thm 3.8)",
+        "||f-y||^2/||y||^2 exceeds zero_tol = 0 (Nguyen & Hein 2017, Sec. 3)",
         counterexamples, 0,
         detail=f"{candidates} converged full-rank runs of {S}; fraction with full rank "
         f"{float(full.double().mean()):.3g} (theory: almost all); "

@@ -127,7 +127,7 @@ def khatri_rao_design(
 
     Inside one activation region f(x_n) = G_n . vec(W) (the output is linear in the d0 d1
     entries of W), so the gradient of the sum loss 1/2 ||f - y||^2 in W is G^T (f - y): if G
-    has rank N, a critical point has f = y (Soudry & Carmon 2016, the mechanism of Thm 1).
+    has rank N, a critical point has f = y (the mechanism of Soudry & Carmon 2016).
     """
     d0, d1 = X.shape[-1], noise.shape[-1]
     W, z = noisy_leaky_relu_layout(d0, d1).split(theta)

@@ -94,6 +94,9 @@ def _hessian_vs_loss(ax, report: Report) -> None:
         if spurious.any():
             ax.scatter(loss[spurious], lam[spurious], s=90, facecolors="none",
                        edgecolors="tab:red")  # fmt: skip
+    values = np.asarray([v for row in rows for v in row["lambda_min"]], dtype=float)
+    if values.size and np.isfinite(values).all():
+        ax.set_ylim(min(values.min() * 3, -1e-5), max(values.max() * 3, 1e-5))
     ax.axhline(0.0, color="black", lw=0.8)
     ax.axvline(report.params["spurious_tol"], color="tab:red", ls="--", lw=0.8,
                label="spurious_tol")  # fmt: skip

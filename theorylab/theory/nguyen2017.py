@@ -3,10 +3,12 @@
 
 Setting: a fully connected net with biases, analytic strictly increasing activation (sigmoid,
 tanh, softplus; not ReLU), squared loss, layers F_l = sigma(F_{l-1} W_l + b_l), F_0 = X,
-linear output F_{L-1} W_L + b_L. Theorem (their Thm 3.8, stated for the first layer k = 1):
-if n_1 >= N, the widths after layer 1 are non-increasing (pyramidal), and at a critical point
-rank(F_1) = N and W_l has full column rank for l >= 3, then the critical point is a global
-minimum (zero loss when the targets are reachable). For almost every W_1, b_1, rank F_1 = N.
+linear output F_{L-1} W_L + b_L. Their main result (Sec. 3), for the wide layer k = 1: if the
+layer is wide enough, the widths after it are non-increasing (pyramidal), and at a critical
+point rank(F_1) = N and W_l has full column rank for l >= 3, then the critical point is a
+global minimum (zero loss when the targets are reachable); for almost every W_1, b_1,
+rank F_1 = N. The paper counts the bias column and needs n_1 >= N - 1; this module uses
+n_1 >= N, so that F_1 (N x n_1) itself can have rank N, as the check measures.
 Caveat (Petzka & Sminchisescu, JMLR 2021): "almost all" is not "all".
 
 Mechanism and its quantitative form (mean loss L = 1/(2N) ||e||^2, e = f - y): with
