@@ -1,8 +1,8 @@
 """double_descent: exact trace formula, batched solvers, CLI exit statuses, negative control.
 
-Two small CLI runs (module-scoped, written as JSON) serve most tests: the default check at
-n = 40 (expected to hold) and the same run with ``--control swap_signal_noise`` (expected to be
-violated). The trained-net part (about half a minute) runs only in the slow test.
+Two small module-scoped runs serve most tests: the default check at n = 40 in-process
+(expected to hold) and a CLI run with ``--control swap_signal_noise`` (expected to be
+violated, exit 1). The trained-net part (about half a minute) runs only in the slow test.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from theorylab.runtime import Context
 from theorylab.theory import wishart
 
 REPO = Path(__file__).resolve().parents[2]
-SMALL = ["--n", "40", "--designs", "80", "--sample-designs", "300", "--no-trained-net"]
+SMALL = ["--n", "40", "--designs", "80", "--sample-designs", "800", "--no-trained-net"]
 
 
 def _cli(*args: str, tmp: Path | None = None) -> tuple[subprocess.CompletedProcess, Report | None]:
@@ -43,13 +43,15 @@ def _cli(*args: str, tmp: Path | None = None) -> tuple[subprocess.CompletedProce
 @pytest.fixture(scope="module")
 def small_run():
     """The small default check in-process (the CLI path is exercised by the control run)."""
-    report = check("double_descent", n=40, designs=80, sample_designs=300, trained_net=False)
+    report = check("double_descent", n=40, designs=80, sample_designs=800, trained_net=False)
     return report.exit_status, report
 
 
 @pytest.fixture(scope="module")
 def swapped_run(tmp_path_factory):
-    return _cli(*SMALL, "--control", "swap_signal_noise", tmp=tmp_path_factory.mktemp("swap"))
+    # smaller than SMALL: the swapped references are far off, so few designs resolve them
+    args = ["--n", "40", "--designs", "40", "--sample-designs", "200", "--no-trained-net"]
+    return _cli(*args, "--control", "swap_signal_noise", tmp=tmp_path_factory.mktemp("swap"))
 
 
 # --- exact tier: the conditional risk formula and the solvers ---------------------------------
@@ -175,9 +177,11 @@ def test_small_run_holds_with_series(small_run):
     over = [r for p, r in zip(series["p"], series["risk_measured"], strict=True) if p > 40]
     assert under[-1] > under[0] and over[0] > over[-1]
     names = set(report.statement_names)
-    assert {"finite_sample_risk", "asymptotic_risk", "ridge_risk", "weak_features_risk",
-            "samplewise_more_data_hurts", "random_features_risk",
-            "interpolation_threshold"} <= names  # fmt: skip
+    assert {"finite_sample_risk", "asymptotic_risk", "ridge_risk", "ridge_optimal_lambda",
+            "second_descent", "weak_features_risk", "samplewise_more_data_hurts",
+            "samplewise_matches_formula", "samplewise_optimal_ridge_monotone",
+            "random_features_risk", "random_features_peak", "interpolation_threshold",
+            "interpolation_zero_training_error", "interpolation_peak_ratio"} <= names  # fmt: skip
 
 
 def test_swapped_signal_and_noise_is_reported_violated(swapped_run):
@@ -193,10 +197,44 @@ def test_swapped_signal_and_noise_is_reported_violated(swapped_run):
     assert report.statement("finite_sample_risk").measured > 10 * dd.Z_LIMIT
 
 
-def test_swap_control_measures_the_same_curve(small_run, swapped_run):
-    a, b = small_run[1].series, swapped_run[1].series
-    assert a["risk_measured"] == b["risk_measured"]
-    assert a["risk_exact"] != b["risk_exact"]
+def test_classical_u_curve_control_is_violated():
+    """The classical prediction (risk keeps rising past p = n) fails on the measured curve."""
+    p = make_params(get_claim("double_descent"), {"n": 40, "designs": 80,
+                                                  "control": "classical_u_curve"})  # fmt: skip
+    report = Report(claim="double_descent", params={}, seed=0, device="cpu", dtype="float64")
+    dd._model_wise(p, Context(seed=0), report, *p.references)
+    statement = report.statement("classical_u_curve")
+    print(statement.measured, statement.detail)
+    assert statement.holds is False
+    assert "second_descent" not in report.statement_names
+
+
+def test_second_descent_not_claimed_without_noise():
+    """With s2 = 0 the exact curve rises past n: the hypothesis is reported unmet, no statement."""
+    p = make_params(get_claim("double_descent"), {"n": 40, "designs": 30, "noise": 0.0})
+    report = Report(claim="double_descent", params={}, seed=0, device="cpu", dtype="float64")
+    dd._model_wise(p, Context(seed=0), report, *p.references)
+    assert "second_descent" not in report.statement_names
+    hyp = {h.name: h for h in report.hypotheses}["second_descent_predicted"]
+    assert hyp.met is False
+
+
+def test_figure_is_written(small_run, tmp_path):
+    path = tmp_path / "double_descent.png"
+    get_claim("double_descent").plot(small_run[1], str(path))
+    assert path.stat().st_size > 10_000
+
+
+def test_swap_control_measures_the_same_curve():
+    """Only the references move under the control: same seed, same measured curve."""
+    series = []
+    for control in ("none", "swap_signal_noise"):
+        p = make_params(get_claim("double_descent"), {"n": 40, "designs": 20, "control": control})
+        report = Report(claim="double_descent", params={}, seed=0, device="cpu", dtype="float64")
+        dd._model_wise(p, Context(seed=0), report, *p.references)
+        series.append(report.series)
+    assert series[0]["risk_measured"] == series[1]["risk_measured"]
+    assert series[0]["risk_exact"] != series[1]["risk_exact"]
 
 
 @pytest.mark.slow

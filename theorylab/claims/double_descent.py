@@ -55,7 +55,7 @@ from ..report import Hypothesis, Report, Statement
 from ..runtime import Context
 from ..theory import belkin2019, hastie2019, mei_montanari2019, wishart
 
-CONTROLS = ("none", "swap_signal_noise")
+CONTROLS = ("none", "swap_signal_noise", "classical_u_curve")
 
 # Model-wise ladder as ratios gamma = p/n; points closer than MIN_LADDER_GAP to n are skipped in
 # the *default* ladder (a user grid is taken as given and validated instead).
@@ -139,7 +139,7 @@ class Params:
         minimum=0.0,
     )  # fmt: skip
     sample_designs: int = param(
-        500, "Monte-Carlo designs of the sample-wise check", minimum=2, maximum=10**6
+        1000, "Monte-Carlo designs of the sample-wise check", minimum=2, maximum=10**6
     )
     weak_n: int = param(40, "samples of the weak-features model (Belkin, Hsu, Xu)", minimum=2)
     weak_d: int = param(100, "total features D of the weak-features model", minimum=2)
@@ -150,7 +150,8 @@ class Params:
     trained_net: bool = param(True, "train the small MLPs of trained_net_peak (slowest part)")
     control: str = param(
         "none", "negative control: swap_signal_noise evaluates every reference with r2 and s2 "
-        "exchanged (the check must then report violations)", choices=CONTROLS,
+        "exchanged; classical_u_curve tests the classical prediction that the risk keeps "
+        "rising past p = n (either must be reported violated)", choices=CONTROLS,
     )  # fmt: skip
 
     @property
@@ -166,6 +167,10 @@ class Params:
         return sorted(p for p in points if abs(p - self.weak_n) >= MIN_LADDER_GAP)
 
     def validate(self) -> None:
+        if self.signal == 0 and self.noise == 0:
+            raise UsageError(
+                "signal and noise are both 0: every risk is 0, there is nothing to check"
+            )
         if self.n < 2 * MIN_LADDER_GAP:
             raise UsageError(
                 f"n must be >= {2 * MIN_LADDER_GAP} so the ladder has points with "
@@ -289,6 +294,16 @@ def mean_and_se(values: torch.Tensor) -> tuple[float, float]:
     return float(v.mean()), float(v.std(unbiased=True) / math.sqrt(v.numel()))
 
 
+def z_score(mean: float, reference: float, se: float) -> float:
+    """(mean - reference) / se; with se = 0 (a deterministic risk, e.g. s2 = 0 past the
+    threshold) 0 when they agree to 1e-12 relative and +-inf otherwise."""
+    if se > 0:
+        return (mean - reference) / se
+    if math.isclose(mean, reference, rel_tol=1e-12, abs_tol=1e-300):
+        return 0.0
+    return math.copysign(math.inf, mean - reference)
+
+
 # ---------------------------------------------------------------------------------------------
 # run
 # ---------------------------------------------------------------------------------------------
@@ -375,7 +390,7 @@ def _model_wise(p: Params, ctx: Context, report: Report, r2_ref: float, s2_ref: 
         se.append(err)
         exact.append(ref)
         asym.append(limit)
-        z.append((mean - ref) / err if err > 0 else (0.0 if mean == ref else math.inf))
+        z.append(z_score(mean, ref, err))
         # asymptotic comparison: allowed relative deviation = the known finite-n correction
         # |exact/limit - 1| (1/(|p-n|-1) for the variance term) + 4 standard errors.
         correction = abs(ref / limit - 1) if limit > 0 else 0.0
@@ -408,11 +423,100 @@ def _model_wise(p: Params, ctx: Context, report: Report, r2_ref: float, s2_ref: 
             f"deviation {rel_dev[worst]:.3g}, tolerance {tol[worst]:.3g}",
         )
     )  # fmt: skip
+    _second_descent(p, report, ladder, measured, se)
     report.series.update(
         p=ladder, gamma=[q / p.n for q in ladder], risk_measured=measured, risk_se=se,
         risk_exact=exact, risk_asymptotic=asym, risk_z=z,
     )  # fmt: skip
     _ridge(p, report, ridge_rows, r2_ref, s2_ref)
+
+
+# A one-sided 4-SE test of a predicted difference is decisive only when the prediction is
+# itself well above 4 SE: require 2 x 4 SE (a correct formula then passes with probability
+# ~ P(N(8, 1) >= 4) > 0.9999); below that the check reports itself inconclusive.
+POWER_FACTOR = 2.0
+
+
+def _power_hypothesis(report: Report, name: str, predicted: float, se: float, knob: str) -> bool:
+    """Required hypothesis: the predicted difference is >= POWER_FACTOR * 4 standard errors.
+
+    Returns whether it is met; when not, the caller adds no statement and the report is
+    inconclusive (the run is too small to test the prediction).
+    """
+    met = bool(predicted >= POWER_FACTOR * Z_LIMIT * se)
+    report.hypotheses.append(
+        Hypothesis(
+            name,
+            f"predicted difference >= {POWER_FACTOR:g} x {Z_LIMIT:g} SE of the measured one (the "
+            "4-SE test can then tell a correct prediction from a wrong one)",
+            met,
+            f"predicted {predicted:.4g}, SE {se:.2g} ({predicted / se:.1f} SE); raise {knob} "
+            "if not met",
+            required=True,
+        )
+    )  # fmt: skip
+    return met
+
+
+def _second_descent(p: Params, report: Report, ladder, measured, se) -> None:
+    """second_descent: past the threshold the measured risk falls (the "modern" regime).
+
+    Compares the first ladder point above n with the last one (independent designs, so the SE
+    of the difference is sqrt(se_a^2 + se_b^2)). The exact curve r2(1 - n/p) + s2 n/(p-n-1)
+    falls there whenever s2 n/(p-n-1) dominates the bias growth, as on the default ladder.
+    The classical_u_curve control states the classical prediction instead (risk rises past the
+    interpolation threshold) and must be reported violated.
+    """
+    over = [i for i, q in enumerate(ladder) if q > p.n]
+    if len(over) < 2:
+        report.hypotheses.append(
+            Hypothesis(
+                "second_descent_points", "the ladder has two points above n", False,
+                "fewer than two p > n in --p-grid: second_descent not evaluated",
+            )
+        )  # fmt: skip
+        return
+    a, b = over[0], over[-1]
+    drop = (measured[a] - measured[b]) / math.hypot(se[a], se[b])
+    r2_ref, s2_ref = p.references
+    exact_a = wishart.risk(p.n, ladder[a], r2_ref, s2_ref)
+    exact_b = wishart.risk(p.n, ladder[b], r2_ref, s2_ref)
+    detail = (
+        f"R(p={ladder[a]}) = {measured[a]:.4g} +- {se[a]:.2g}, R(p={ladder[b]}) = "
+        f"{measured[b]:.4g} +- {se[b]:.2g}; exact {exact_a:.4g} -> {exact_b:.4g}"
+    )
+    predicted = exact_a > exact_b
+    report.hypotheses.append(
+        Hypothesis(
+            "second_descent_predicted",
+            "the exact curve falls from the first to the last ladder point above n (true when "
+            "the variance term s2 n/(p-n-1) dominates the bias growth r2 n (1/p_a - 1/p_b))",
+            predicted, detail,
+        )
+    )  # fmt: skip
+    if not predicted:
+        return  # e.g. s2 = 0: the exact curve rises past n and second_descent does not apply
+    if not _power_hypothesis(report, "second_descent_power", exact_a - exact_b,
+                             math.hypot(se[a], se[b]), "--designs"):  # fmt: skip
+        return
+    if p.control == "classical_u_curve":
+        report.statements.append(
+            Statement.at_least(
+                "classical_u_curve",
+                "CONTROL: (R(p_last) - R(p_first > n)) / SE >= -4, the classical prediction that "
+                "test error only rises past the interpolation threshold",
+                -drop, -Z_LIMIT, detail=detail,
+            )
+        )  # fmt: skip
+        return
+    report.statements.append(
+        Statement.at_least(
+            "second_descent",
+            "(R(p_first > n) - R(p_last)) / SE >= 4: the risk descends again past the "
+            "interpolation threshold (Belkin et al. 2019; exact curve of Hastie et al. / BHX)",
+            drop, Z_LIMIT, detail=detail,
+        )
+    )  # fmt: skip
 
 
 def _ridge(p: Params, report: Report, rows: dict, r2_ref: float, s2_ref: float) -> None:
@@ -446,7 +550,9 @@ def _ridge(p: Params, report: Report, rows: dict, r2_ref: float, s2_ref: float) 
         grid = OPT_GRID
         means = [float(spec.risk(p.noise, float(lam)).mean()) for lam in grid]
         lam_hat = float(grid[int(np.argmin(means))])
-        log_ratio = math.log(lam_hat / lam_star_ref) if math.isfinite(lam_star_ref) else math.inf
+        if not 0 < lam_star_ref < math.inf:
+            continue  # lambda* = 0 (s2 = 0) or infinite (r2 = 0): no interior optimum to locate
+        log_ratio = math.log(lam_hat / lam_star_ref)
         if abs(log_ratio) >= abs(worst_log):
             worst_log = log_ratio
             opt_detail = (
@@ -470,6 +576,16 @@ def _ridge(p: Params, report: Report, rows: dict, r2_ref: float, s2_ref: float) 
             worst_ratio, 1.0, detail=worst_detail,
         )
     )  # fmt: skip
+    report.hypotheses.append(
+        Hypothesis(
+            "interior_ridge_optimum", "0 < lambda* = s2 gamma / r2 < infinity (reference values)",
+            bool(opt_detail), "r2 > 0 and s2 > 0" if opt_detail else
+            "s2 = 0 or r2 = 0: lambda* is 0 or infinite, ridge_optimal_lambda not evaluated",
+        )
+    )  # fmt: skip
+    if not opt_detail:
+        report.series["ridge"] = series
+        return
     report.statements.append(
         Statement.within(
             "ridge_optimal_lambda",
@@ -503,7 +619,7 @@ def _weak_features(p: Params, ctx: Context, report: Report, r2_ref: float, s2_re
         measured.append(mean)
         se.append(sd)
         exact.append(ref)
-        z_values.append((mean - ref) / sd)
+        z_values.append(z_score(mean, ref, sd))
     worst = int(np.argmax(np.abs(z_values)))
     report.statements.append(
         Statement.at_most(
@@ -556,6 +672,23 @@ def _sample_wise(p: Params, ctx: Context, report: Report) -> None:
     small, large = SAMPLE_N_SMALL, SAMPLE_N_LARGE
     diff = ridgeless[large] - ridgeless[small]
     diff_mean, diff_se = mean_and_se(diff)
+    predicted_diff = exact[large] - exact[small]
+    report.hypotheses.append(
+        Hypothesis(
+            "more_data_hurts_predicted",
+            f"the exact risk at n = {large} exceeds the one at n = {small} (d = {d}: needs "
+            f"s2 n/(d-n-1) to outgrow the bias drop r2 (n_large - n_small)/d)",
+            predicted_diff > 0, f"formula difference {predicted_diff:.4g}",
+        )
+    )  # fmt: skip
+    if predicted_diff > 0 and _power_hypothesis(
+        report, "more_data_hurts_power", predicted_diff, diff_se, "--sample-designs"
+    ):
+        _more_data_hurts(report, d, small, large, diff_mean, diff_se, predicted_diff)
+    _samplewise_rest(p, report, d, ridgeless, optimal, exact, optimal_asym)
+
+
+def _more_data_hurts(report, d, small, large, diff_mean, diff_se, predicted_diff) -> None:
     report.statements.append(
         Statement.at_least(
             "samplewise_more_data_hurts",
@@ -563,13 +696,18 @@ def _sample_wise(p: Params, ctx: Context, report: Report) -> None:
             "hurts just below n = d",
             diff_mean / diff_se, Z_LIMIT,
             detail=f"R({large}) - R({small}) = {diff_mean:.4g} +- {diff_se:.2g} (paired, nested "
-            f"designs); formula difference {exact[large] - exact[small]:.4g}",
+            f"designs); formula difference {predicted_diff:.4g}",
         )
     )  # fmt: skip
+
+
+def _samplewise_rest(p, report, d, ridgeless, optimal, exact, optimal_asym) -> None:
+    """samplewise_matches_formula, samplewise_optimal_ridge_monotone and the series."""
+    small, large = SAMPLE_N_SMALL, SAMPLE_N_LARGE
     zs = []
     for m in (small, large):
         mean, err = mean_and_se(ridgeless[m])
-        zs.append(abs(mean - exact[m]) / err)
+        zs.append(abs(z_score(mean, exact[m], err)))
     report.statements.append(
         Statement.at_most(
             "samplewise_matches_formula",
@@ -577,8 +715,32 @@ def _sample_wise(p: Params, ctx: Context, report: Report) -> None:
             max(zs), Z_LIMIT, detail=f"z = {zs[0]:.2f} at n = {small}, {zs[1]:.2f} at n = {large}",
         )
     )  # fmt: skip
-    increases = []
     grid = list(SAMPLE_N_GRID)
+    _optimal_monotone(p, report, grid, optimal)
+    report.series["samplewise"] = {
+        "d": d, "n": grid,
+        "ridgeless_measured": [mean_and_se(ridgeless[m])[0] if m in ridgeless else math.nan
+                               for m in grid],
+        "ridgeless_se": [mean_and_se(ridgeless[m])[1] if m in ridgeless else math.nan
+                         for m in grid],
+        "ridgeless_exact": [exact.get(m, math.inf) for m in grid],
+        "optimal_measured": [mean_and_se(optimal[m])[0] for m in grid],
+        "optimal_asymptotic": [optimal_asym[m] for m in grid],
+    }  # fmt: skip
+
+
+def _optimal_monotone(p, report, grid, optimal) -> None:
+    """Optimally tuned ridge is monotone in n; with r2 = 0 (lambda* infinite) not evaluated."""
+    if p.signal == 0:
+        report.hypotheses.append(
+            Hypothesis(
+                "finite_optimal_lambda", "r2 > 0 so lambda* = s2 d/(n r2) is finite", False,
+                "r2 = 0: the optimal predictor is 0 at every n, samplewise_optimal_ridge_monotone "
+                "not evaluated",
+            )
+        )  # fmt: skip
+        return
+    increases = []
     for a, b in zip(grid[:-1], grid[1:], strict=True):
         mean, err = mean_and_se(optimal[b] - optimal[a])
         increases.append(mean / err if err > 0 else 0.0)
@@ -592,16 +754,6 @@ def _sample_wise(p: Params, ctx: Context, report: Report) -> None:
             detail=f"largest step n = {grid[worst]} -> {grid[worst + 1]}",
         )
     )  # fmt: skip
-    report.series["samplewise"] = {
-        "d": d, "n": grid,
-        "ridgeless_measured": [mean_and_se(ridgeless[m])[0] if m in ridgeless else math.nan
-                               for m in grid],
-        "ridgeless_se": [mean_and_se(ridgeless[m])[1] if m in ridgeless else math.nan
-                         for m in grid],
-        "ridgeless_exact": [exact.get(m, math.inf) for m in grid],
-        "optimal_measured": [mean_and_se(optimal[m])[0] for m in grid],
-        "optimal_asymptotic": [optimal_asym[m] for m in grid],
-    }  # fmt: skip
 
 
 def _sphere(ctx: Context, rows: int, dim: int, stream: str) -> torch.Tensor:

@@ -135,6 +135,11 @@ def optimal_lambda(gamma_value: float, r2: float, s2: float) -> float:
 
 
 def optimal_ridge_risk(gamma_value: float, r2: float, s2: float) -> float:
-    """R(lambda*) = s2 gamma m(-lambda*), the risk of optimally tuned ridge."""
+    """R(lambda*) = s2 gamma m(-lambda*), the risk of optimally tuned ridge.
+
+    At s2 = 0 (lambda* = 0) this is the ridgeless risk, its limit.
+    """
+    if s2 == 0:
+        return ridgeless_risk(gamma_value, r2, s2)
     lam_opt = optimal_lambda(gamma_value, r2, s2)
     return float(s2 * gamma_value * _stieltjes_pair(gamma_value, -lam_opt)[0])

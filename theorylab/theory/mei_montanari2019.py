@@ -43,7 +43,7 @@ convention whose numbers agree with the simulation.
 
 Example (ReLU: mu1 = 1/2, mu_star^2 = 1/4 - 1/(2 pi)):
     >>> round(float(RELU_ZETA), 6)
-    1.658312
+    1.658897
 """
 
 from __future__ import annotations
