@@ -242,9 +242,9 @@ def gauss_newton_factors(spec: MLPSpec, theta: torch.Tensor, X: torch.Tensor) ->
     Directions orthogonal to every g_i are flat for every H_i: SGD leaves them unchanged.
     """
     J = output_jacobian(lambda t, Z: forward(spec, t, Z), theta, X)  # (n, P)
-    U, S, _ = torch.linalg.svd(J.to(torch.float64), full_matrices=False)
+    U, S, _ = torch.linalg.svd(J.to("cpu", torch.float64), full_matrices=False)
     rank = int((S > RANK_TOL * S[0]).sum())
-    return U[:, :rank] * S[:rank]
+    return U[:, :rank] * S[:rank]  # small (n x r): kept on the CPU in float64
 
 
 def sample_hessians(factors: torch.Tensor) -> torch.Tensor:
