@@ -119,6 +119,22 @@ def test_wrong_weight_count_or_triangle_is_detected(monkeypatch):
     assert report.verdict == "violated"
 
 
+def test_a_leaked_test_split_is_detected(monkeypatch):
+    """The chance statements can fail: if the held-out split were the training split (labels
+    seen in training), held-out accuracy is 1, far outside the chance interval."""
+    original = memorization.build_tasks
+
+    def leaked(p, ctx):
+        Xtr, ytr, _, _ = original(p, ctx)
+        rows = torch.arange(p.test_size) % p.train_size  # the training points, cycled
+        return Xtr, ytr, Xtr[:, rows], ytr[:, rows]
+
+    monkeypatch.setattr(memorization, "build_tasks", leaked)
+    report = theorylab.check("memorization", n=10, d=2, train_size=898, width=128, steps=150)
+    for name in CHANCE_STATEMENTS:
+        assert report.statement(name).holds is False, report.statement(name)
+
+
 def test_fit_statement_is_undecided_when_rounding_can_explain_the_miss():
     held = memorization._fit_statement(1e-9, 1e-6, 1e-7, "float64")
     missed_resolvable = memorization._fit_statement(1e-5, 1e-6, 1e-7, "float64")
