@@ -37,8 +37,19 @@ n lambda convention of Hastie et al.); random features use Mei & Montanari's
 (1/n) sum (y - f)^2 + (N lambda / d)||a||^2; the trained net uses the mean over samples of
 the squared error to +-1 targets.
 
-Negative control: ``control="swap_signal_noise"`` evaluates every reference with r2 and s2
+Statements (see each helper): finite_sample_risk, asymptotic_risk, second_descent, ridge_risk,
+ridge_optimal_lambda, weak_features_risk, samplewise_more_data_hurts, samplewise_matches_formula,
+samplewise_optimal_ridge_monotone, random_features_risk, random_features_peak,
+interpolation_threshold, interpolation_zero_training_error, interpolation_peak_ratio,
+trained_net_peak and trained_net_noise_raises_peak (the last two qualitative, said so in their
+text). One-sided tests of a predicted difference (second_descent, samplewise_more_data_hurts)
+first require the prediction to be at least 8 standard errors (a required hypothesis; the run
+is inconclusive otherwise) so that a 4-SE test has power.
+
+Negative controls: ``control="swap_signal_noise"`` evaluates every reference with r2 and s2
 exchanged; the measured curves do not move, so the comparisons report the violation.
+``control="classical_u_curve"`` replaces second_descent by the classical prediction that the
+risk keeps rising past p = n, which the measured curve violates.
 """
 
 from __future__ import annotations

@@ -103,6 +103,7 @@ def _random_features(ax, report: Report) -> None:
     ax.errorbar(ratio, s["error_measured"], yerr=2 * np.asarray(s["error_se"]), fmt="o",
                 color="black", ms=4, capsize=2, label="measured, same lambda")  # fmt: skip
     ax.plot(ratio, s["ridgeless_median"], "v", color="C5", ms=4, label="measured ridgeless")
+    ax.plot(ratio, s["ridgeless_predicted"], ":", color="C5", label="Mei-Montanari ridgeless")
     ax.axvline(1.0, color="gray", lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_xlabel(f"N / n (d = {d}, n = {n})")
