@@ -15,7 +15,7 @@ import pytest
 
 from theorylab.errors import UsageError
 from theorylab.registry import check, get_claim
-from theorylab.store import DONE, FAILED, Store
+from theorylab.store import DONE, FAILED, CellResult, Store
 from theorylab.sweep import build_cells, main, parse_grid, parse_seeds, run_sweep
 
 # near_init small enough that a cell takes well under a second.
@@ -53,7 +53,7 @@ def test_seed_syntax():
     assert parse_seeds("4,1,9") == [4, 1, 9]
     for bad, message in (
         ("5:2", "empty"), ("a:b", "START:STOP"), ("-1", "non-negative"), ("1,1", "repeats"),
-        ("", "START:STOP"),
+        ("", "START:STOP"), ("0:100000000000", "more than"),
     ):  # fmt: skip
         with pytest.raises(UsageError, match=message):
             parse_seeds(bad)
@@ -96,6 +96,8 @@ def test_every_grid_point_is_validated_before_any_work():
         build_cells("near_init", {"width": [64, 16], "rungs": [3]}, [0])
     with pytest.raises(UsageError, match="needs an estimated"):
         build_cells("near_init", {"width": [64, 4 * 10**9], "rungs": [2], "n": [1000]}, [0])
+    with pytest.raises(UsageError, match="limit 1000000"):
+        build_cells("near_init", {"width": [64, 128], "rungs": [2]}, range(600_000))
     with pytest.raises(UsageError, match="device cuda|device must"):
         build_cells("near_init", {"width": [64], "rungs": [2]}, [0], device="tpu")
 
@@ -115,6 +117,7 @@ def test_cli_usage_errors_in_process(capsys, tmp_path):
         ([], "missing CLAIM"),
         (["summary", str(tmp_path / "missing.sqlite")], "no results store"),
         (["export", store], "--csv"),
+        (["summary", store, "--confidence", "95"], "--confidence must be in (0, 1)"),
     ]  # fmt: skip
     for argv, message in cases:
         assert main(argv) == 2, argv
@@ -180,6 +183,19 @@ def test_local_sweep_stores_every_cell_once(local_sweep):
 def test_rerun_skips_finished_cells(local_sweep):
     _, _, _, again = local_sweep
     assert (again.total, again.skipped, again.done, again.failed) == (4, 4, 0, 0)
+
+
+def test_failed_cells_are_retried_unless_asked_not_to(local_sweep, tmp_path):
+    _, cells, _, _ = local_sweep
+    cell = cells[0]
+    with Store(str(tmp_path / "r.sqlite")) as store:
+        lost = CellResult(FAILED, error="BrokenProcessPool: a worker process died")
+        store.record(cell.key, dict(cell.params), cell.device, cell.dtype, lost)
+        kept = run_sweep([cell], store, workers=1, retry_failed=False, quiet=True)
+        assert (kept.skipped, kept.done) == (1, 0) and store.status(cell.key) == FAILED
+        retried = run_sweep([cell], store, workers=1, quiet=True)
+        assert (retried.skipped, retried.done) == (0, 1) and store.status(cell.key) == DONE
+        assert store.count() == 1
 
 
 def test_worker_reports_match_an_in_process_check(local_sweep):

@@ -43,13 +43,14 @@ import argparse
 import concurrent.futures as cf
 import dataclasses
 import itertools
+import math
 import multiprocessing
 import os
 import socket
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,8 @@ EXECUTORS = ("local", "dask")
 # Cells submitted ahead of the free workers: keeps every worker busy while leaving most cells
 # unsubmitted, so a concurrent sweep (or a rerun) can still take them.
 WINDOW_PER_WORKER = 2
+# A grid larger than this is almost surely a typo (and its cell list alone would fill memory).
+MAX_CELLS = 1_000_000
 
 # Grid and seeds ---------------------------------------------------------------------------
 
@@ -86,13 +89,17 @@ def parse_seeds(text: str) -> list[int]:
     try:
         if ":" in text:
             start_text, stop_text = text.split(":", 1)
-            seeds = list(range(int(start_text), int(stop_text)))
+            start, stop = int(start_text), int(stop_text)
         else:
             seeds = [int(part) for part in text.split(",")]
     except ValueError:
         raise UsageError(
             f"--seeds must be START:STOP (half-open), one seed, or a comma list; got {text!r}"
         ) from None
+    if ":" in text:
+        if stop - start > MAX_CELLS:
+            raise UsageError(f"--seeds {text}: more than {MAX_CELLS} seeds")
+        seeds = list(range(start, stop))
     if not seeds:
         raise UsageError(f"--seeds {text} is empty (half-open range START:STOP)")
     negative = [s for s in seeds if s < 0]
@@ -194,6 +201,9 @@ def build_cells(
     for seed in seeds:
         Context(seed=seed, device=device, dtype=dtype)  # UsageError on a bad seed/device/dtype
     names = list(grid)
+    count = len(seeds) * math.prod(len(v) for v in grid.values())
+    if count > MAX_CELLS:
+        raise UsageError(f"the grid has {count} cells (limit {MAX_CELLS}); split the sweep")
     cells = []
     memory = None
     for combo in itertools.product(*(grid[n] for n in names)):
@@ -433,7 +443,6 @@ def run_sweep(
     scheduler: str | None = None,
     retry_failed: bool = True,
     quiet: bool = False,
-    on_result: Callable[[Cell, CellResult], None] | None = None,
 ) -> Outcome:
     """Run the cells not yet done in ``store`` and record each result as it arrives."""
     if executor not in EXECUTORS:
@@ -480,8 +489,6 @@ def run_sweep(
                 else:
                     outcome.failed += 1
                     outcome.errors.append(f"{cell.label}: {result.error}")
-                if on_result is not None:
-                    on_result(cell, result)
                 bar.update()
                 if outcome.failed:
                     bar.set_status(f"{outcome.failed} failed")
@@ -592,6 +599,8 @@ def _main(argv: list[str]) -> int:
     command = argv[0]
     if command in ("summary", "export"):
         args = _store_parser(command).parse_args(argv[1:])
+        if command == "summary" and not 0 < args.confidence < 1:
+            raise UsageError(f"--confidence must be in (0, 1), got {args.confidence}")
         with Store(args.store, create=False) as store:
             if command == "summary":
                 print(
