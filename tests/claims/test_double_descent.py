@@ -219,10 +219,12 @@ def test_second_descent_not_claimed_without_noise():
     assert hyp.met is False
 
 
-def test_figure_is_written(small_run, tmp_path):
-    path = tmp_path / "double_descent.png"
-    get_claim("double_descent").plot(small_run[1], str(path))
-    assert path.stat().st_size > 10_000
+def test_figure_is_written_also_from_json(small_run, tmp_path):
+    """The figure draws from the run and from its JSON round trip (inf written as "inf")."""
+    for name, report in (("run", small_run[1]), ("json", Report.from_json(small_run[1].to_json()))):
+        path = tmp_path / f"{name}.png"
+        get_claim("double_descent").plot(report, str(path))
+        assert path.stat().st_size > 10_000
 
 
 def test_swap_control_measures_the_same_curve():

@@ -64,7 +64,8 @@ def _ridge(ax, report: Report) -> None:
 def _sample_wise(ax, report: Report) -> None:
     s = report.series["samplewise"]
     n = np.asarray(s["n"])
-    ax.errorbar(n, s["ridgeless_measured"], yerr=2 * np.asarray(s["ridgeless_se"]), fmt="o",
+    ax.errorbar(n, np.asarray(s["ridgeless_measured"], dtype=float),
+                yerr=2 * np.asarray(s["ridgeless_se"], dtype=float), fmt="o",
                 color="black", ms=4, capsize=2, label="ridgeless, measured")  # fmt: skip
     exact = np.asarray(s["ridgeless_exact"], dtype=float)
     finite = np.isfinite(exact)
@@ -72,7 +73,8 @@ def _sample_wise(ax, report: Report) -> None:
             label="ridgeless, exact")  # fmt: skip
     ax.plot(n[finite & (n > s["d"])], exact[finite & (n > s["d"])], color="C0")
     ax.plot(n, s["optimal_measured"], "s", color="C2", ms=4, label="optimal ridge, measured")
-    ax.plot(n, s["optimal_asymptotic"], color="C2", ls="--", label="optimal ridge, Hastie")
+    optimal_asym = np.asarray(s["optimal_asymptotic"], dtype=float)  # "nan" from JSON if r2 = 0
+    ax.plot(n, optimal_asym, color="C2", ls="--", label="optimal ridge, Hastie")
     ax.axvline(s["d"], color="gray", lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_xlabel(f"samples n (d = {s['d']})")
@@ -103,7 +105,9 @@ def _random_features(ax, report: Report) -> None:
     ax.errorbar(ratio, s["error_measured"], yerr=2 * np.asarray(s["error_se"]), fmt="o",
                 color="black", ms=4, capsize=2, label="measured, same lambda")  # fmt: skip
     ax.plot(ratio, s["ridgeless_median"], "v", color="C5", ms=4, label="measured ridgeless")
-    ax.plot(ratio, s["ridgeless_predicted"], ":", color="C5", label="Mei-Montanari ridgeless")
+    ridgeless = np.asarray(s["ridgeless_predicted"], dtype=float)  # JSON writes inf as "inf"
+    shown = np.isfinite(ridgeless)
+    ax.plot(ratio[shown], ridgeless[shown], ":", color="C5", label="Mei-Montanari ridgeless")
     ax.axvline(1.0, color="gray", lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_xlabel(f"N / n (d = {d}, n = {n})")
