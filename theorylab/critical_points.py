@@ -236,9 +236,21 @@ def dense_hessians(
     return 0.5 * (H + H.transpose(-1, -2))
 
 
+def hessian_eigenvalues(
+    loss_fn: BatchedLoss, theta: torch.Tensor, chunk_size: int | None = HESSIAN_CHUNK
+) -> torch.Tensor:
+    """All eigenvalues of every run's Hessian, ascending (S, P), computed in float64 (a
+    float32 run's Hessian is promoted before eigvalsh); rows whose Hessian is not finite are
+    NaN, so they can never certify a minimum."""
+    H = dense_hessians(loss_fn, theta, chunk_size).to(torch.float64)
+    finite = torch.isfinite(H).flatten(-2).all(-1)
+    values = torch.linalg.eigvalsh(torch.where(finite[:, None, None], H, 0.0))
+    return torch.where(finite[:, None], values, torch.nan)
+
+
 def hessian_extreme_eigenvalues(loss_fn: BatchedLoss, theta: torch.Tensor) -> torch.Tensor:
     """(lambda_min, lambda_max) of every run's Hessian (S, 2), dense Hessian and eigvalsh."""
-    values = torch.linalg.eigvalsh(dense_hessians(loss_fn, theta))
+    values = hessian_eigenvalues(loss_fn, theta)
     return torch.stack([values[:, 0], values[:, -1]], dim=-1)
 
 

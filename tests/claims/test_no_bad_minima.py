@@ -129,3 +129,22 @@ def test_cli_iteration_budget_exit_3():
         "--quiet",
     )
     assert proc.returncode == 3, proc.stdout + proc.stderr
+
+
+def test_float32_cannot_certify_and_is_inconclusive():
+    """float32 cannot reach the float64 gradient tolerance: no critical point is certified,
+    so the theorem statements are n/a and the verdict is inconclusive (never a pass)."""
+    report = check("no_bad_minima", dtype="float32", **{**CONTROL, "seeds": 3})
+    assert report.verdict == "inconclusive"
+    assert report.statement("soudry_carmon").holds is None
+    assert report.statement("nguyen_hein").holds is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_default_run_holds(seed):
+    """The default CLI configuration (about 35 s of CPU time per seed)."""
+    report = check("no_bad_minima", seed=seed)
+    assert report.verdict == "holds", [s.name for s in report.statements if not s.holds]
+    assert report.statement("spurious_minima_contrast").measured >= 1
+    assert report.quantities["soudry_zero_error_fraction"][0] == 0.0

@@ -51,7 +51,7 @@ import torch
 from ..critical_points import (
     STATUS_NAMES,
     batched_lbfgs,
-    dense_hessians,
+    hessian_eigenvalues,
     loss_and_grad,
 )
 from ..errors import UsageError
@@ -243,8 +243,7 @@ def _soudry_carmon(p: Params, ctx: Context, report: Report) -> None:
             design_sv = torch.linalg.svdvals(design)  # (S, min(N, d0 d1))
         _, grad = loss_and_grad(loss_fn, theta)
         grad_w = grad[:, lay.slice("W")].norm(dim=-1)
-        hess = dense_hessians(loss_fn, theta, _hessian_chunk(S * N * d1))
-        eig = torch.linalg.eigvalsh(hess)
+        eig = hessian_eigenvalues(loss_fn, theta, _hessian_chunk(S * N * d1))
         rows.append(_soudry_row(p, d1, result, residual, y_sq, margin, design_sv, grad_w, eig, N))
 
     regime = [r for r in rows if r["in_regime"]]
@@ -515,7 +514,7 @@ def _spurious_minima(p: Params, ctx: Context, report: Report) -> None:
         init = ctx.randn(S, m * d, stream=f"safran/init/{m}") / math.sqrt(d)
         result = batched_lbfgs(loss_fn, init, p.population_grad_tol, p.max_iters, L_BFGS_HISTORY)
         chunk = _hessian_chunk(S * m * (m + k) * d)
-        eig = torch.linalg.eigvalsh(dense_hessians(loss_fn, result.theta, chunk))
+        eig = hessian_eigenvalues(loss_fn, result.theta, chunk)
         loss = result.loss.cpu()
         lam_min, lam_abs = eig[:, 0].cpu(), eig.abs().amax(-1).cpu()
         converged = result.converged.cpu()
