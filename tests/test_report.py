@@ -65,7 +65,7 @@ def test_json_round_trip_is_strict_and_lossless():
         Statement.at_most("n", "", math.nan, 1.0),
     ]
     r.hypotheses = [Hypothesis("width", "m big", False, "m = 8", required=False)]
-    r.series = {"step": [0, 1], "loss": [[1.0, 0.5]]}
+    r.series = {"step": [0, 1], "loss": [[1.0, 0.5]], "nested": {"bound": [math.inf, 1.0]}}
     r.timing = {"total_s": 0.1}
     text = r.to_json()
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
@@ -74,6 +74,7 @@ def test_json_round_trip_is_strict_and_lossless():
     assert back.statements[0].slack == math.inf
     assert math.isnan(back.statements[2].measured)
     assert back.quantities["infinite"] == math.inf
+    assert back.series["nested"]["bound"][0] == math.inf
     assert back.verdict == r.verdict == "inconclusive"  # the NaN statement is n/a
 
 

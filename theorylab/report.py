@@ -122,6 +122,8 @@ def _decode_number(value: Any) -> Any:
         return _SPECIAL[value]
     if isinstance(value, list):
         return [_decode_number(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decode_number(v) for k, v in value.items()}
     return value
 
 
@@ -221,7 +223,7 @@ class Report:
             statements=statements,
             hypotheses=[Hypothesis(**h) for h in data.get("hypotheses", [])],
             quantities=quantities,
-            series=data.get("series", {}),
+            series=_decode_number(data.get("series", {})),
             timing=data.get("timing", {}),
             failure=data.get("failure"),
             failure_step=data.get("failure_step"),
