@@ -84,9 +84,11 @@ SPECTRAL_RADIUS_TOL = 0.10
 # spread somewhat (measured |z| up to ~4.3 over seeds with the correct theory; 10-60 with c_B=0).
 MEAN_SQUARE_Z = 6.0
 RATE_FLOOR = 1e-9
-# Points whose rho is within BOUNDARY_Z standard errors of 1 are inside the boundary margin:
-# there the sign of the measured rate - 1 is not resolved by the Monte-Carlo sample.
+# Points whose measured late-window growth rate is within BOUNDARY_Z of its own Monte-Carlo
+# standard errors of 1 are inside the boundary margin: the sample does not resolve the sign.
 BOUNDARY_Z = 4.0
+# The verdict horizon, in units of ms_steps (40 steps at the default).
+VERDICT_FACTOR = 4
 GRID_ETA_FACTORS = (0.5, 0.75, 1.0, 1.25)
 # escape: "leaves" = median distance grows 10x (an order of magnitude) within escape_steps.
 ESCAPE_FACTOR = 10.0
@@ -286,12 +288,15 @@ def operator_radius(factors, eta, batch, n, c_b_fn) -> tuple[float, torch.Tensor
     return float(values.abs().max()), (V * w) @ V.T / w.sum()
 
 
-def simulate_second_moment(factors, etas, batches, covariances, runs, steps, generator):
+def simulate_second_moment(factors, etas, batches, covariances, runs, steps, generator,
+                           checkpoint):  # fmt: skip
     """SGD on the Gauss-Newton quadratic in the reduced coordinates, all grid points and runs
     at once: e_{t+1} = e_t - eta (1/B) sum_{i in batch} h_i (h_i . e_t), e_0 ~ N(0, M_g).
 
-    Returns (ratio, stderr): q_g = mean_runs ||e_t||^2 / mean_runs ||e_0||^2 at t = steps,
-    and the delta-method standard error of that ratio estimator.
+    Returns (growth, stderr, late, late_stderr): growth[t, g] = mean_runs ||e_t||^2 /
+    mean_runs ||e_0||^2 for t = 0..steps with the delta-method standard error of that ratio at
+    ``checkpoint``; and the ratio mean ||e_steps||^2 / mean ||e_{steps//2}||^2 with its
+    standard error (the late-window growth).
     """
     G, (n, r) = len(etas), factors.shape
     eta_t = torch.tensor(etas, dtype=torch.float64)[:, None, None]
@@ -303,14 +308,24 @@ def simulate_second_moment(factors, etas, batches, covariances, runs, steps, gen
     z = torch.randn(G, runs, r, generator=generator, dtype=torch.float64)
     e = torch.einsum("gij,grj->gri", torch.stack(roots), z)
     start = e.pow(2).sum(-1)
-    for _ in range(steps):
+    growth, mid = [torch.ones(G, dtype=torch.float64)], start
+
+    def ratio_and_stderr(num, den):
+        ratio = num.mean(-1) / den.mean(-1)
+        return ratio, (num - ratio[:, None] * den).std(-1) / (runs**0.5 * den.mean(-1))
+
+    for t in range(1, steps + 1):
         ranks = torch.rand(G, runs, n, generator=generator, dtype=torch.float64).argsort(-1)
         mask = (ranks.argsort(-1) < size_t).to(torch.float64) / size_t
         e = e - eta_t * ((e @ factors.T) * mask) @ factors
-    end = e.pow(2).sum(-1)
-    ratio = end.mean(-1) / start.mean(-1)
-    stderr = (end - ratio[:, None] * start).std(-1) / (runs**0.5 * start.mean(-1))
-    return ratio, stderr
+        current = e.pow(2).sum(-1)
+        growth.append(current.mean(-1) / start.mean(-1))
+        if t == checkpoint:
+            _, stderr = ratio_and_stderr(current, start)
+        if t == steps // 2:
+            mid = current
+    late, late_stderr = ratio_and_stderr(current, mid)
+    return torch.stack(growth), stderr, late, late_stderr
 
 
 def perturbation_growth(spec, theta, X, y, eta, batch, steps, ctx, stream):
@@ -534,23 +549,34 @@ def mean_square_statements(minimum, p: Params, n, c_b_fn, generator, report) -> 
         rho, M = operator_radius(minimum.factors, eta, batch, n, c_b_fn)
         radii.append(rho)
         covariances.append(M)
-    ratio, stderr = simulate_second_moment(
+    t, horizon = p.ms_steps, VERDICT_FACTOR * p.ms_steps
+    growth, stderr, late, late_se = simulate_second_moment(
         minimum.factors, [g[0] for g in grid], [g[1] for g in grid], covariances, p.runs,
-        p.ms_steps, generator,
+        horizon, generator, t,
     )  # fmt: skip
-    t = p.ms_steps
+    ratio = growth[t]
     rates = ratio.clamp_min(0).pow(1.0 / t)
     rate_se = rates * stderr / (ratio.clamp_min(1e-300) * t)
+    # Verdict: the growth rate over the second half of the long horizon. Whatever the start,
+    # SGD noise feeds every direction of the range, so an unstable mode shows there even if the
+    # theory under test chose a start that hides it (theory="gd" starts in its flattest mode).
+    window = horizon - horizon // 2
     z, agree_outside, inside, rows = [], [], [], []
     for j, (eta, batch) in enumerate(grid):
         rate, se, rho = float(rates[j]), float(rate_se[j]), radii[j]
         z.append(abs(rate - rho) / (se + RATE_FLOOR * max(rho, 1.0)))
-        if abs(rho - 1.0) <= BOUNDARY_Z * se:
+        q_late, q_se = float(late[j]), float(late_se[j])
+        if math.isfinite(q_late) and q_late > 0:
+            late_rate = q_late ** (1.0 / window)
+            late_rate_se = late_rate * q_se / (q_late * window)
+        else:  # overflowed: unstable by any measure
+            late_rate, late_rate_se = math.inf, 0.0
+        if abs(late_rate - 1.0) <= BOUNDARY_Z * late_rate_se + RATE_FLOOR:
             inside.append(f"(eta={eta:.4g}, B={batch})")
         else:
-            agree_outside.append((rho > 1.0) == (rate > 1.0))
+            agree_outside.append((rho > 1.0) == (late_rate > 1.0))
         rows.append({"eta": eta, "batch": batch, "rho": rho, "rate": rate, "rate_se": se,
-                     "z": z[-1]})  # fmt: skip
+                     "z": z[-1], "late_rate": late_rate, "late_rate_se": late_rate_se})  # fmt: skip
     report.series["mean_square"] = rows
     report.quantities["mean_square_boundary_points"] = inside
     worst = max(range(len(grid)), key=lambda j: z[j])
@@ -568,8 +594,9 @@ def mean_square_statements(minimum, p: Params, n, c_b_fn, generator, report) -> 
         ),
         Statement.at_most(
             "mean_square_verdicts",
-            "grid points where the measured stable/unstable verdict (rate <= 1) disagrees with "
-            f"rho(T) <= 1, outside the margin |rho - 1| <= {BOUNDARY_Z:g} MC stderr",
+            "grid points where the measured stable/unstable verdict (growth rate of "
+            f"E||e_t||^2 over steps {horizon // 2}..{horizon} <= 1) disagrees with rho(T) <= 1, "
+            f"outside the margin |rate - 1| <= {BOUNDARY_Z:g} MC stderr of that rate",
             disagreements, 0,
             detail=f"{len(agree_outside)} points decided; inside the margin: "
             + (", ".join(inside) if inside else "none"),
