@@ -1,7 +1,7 @@
 """Step: the 1-D linear-stability condition of SGD, its critical step, and the two necessary
 conditions a <= 2/eta and s <= sqrt(B (n-1) / (n-B)) / eta.
 
-Source: Wu, Ma & E, NeurIPS 2018, Sec. 3 (one-dimensional analysis).
+Source: Wu, Ma & E, NeurIPS 2018, linear stability analysis (one-dimensional analysis).
 
 In 1-D, e_{t+1} = (1 - eta h_B) e_t, so E[e_{t+1}^2] = E[(1 - eta h_B)^2] E[e_t^2] with
 E[(1 - eta h_B)^2] = 1 - 2 eta a + eta^2 E[h_B^2] = (1 - eta a)^2 + eta^2 c_B s^2 by the sampling

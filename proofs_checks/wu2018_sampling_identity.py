@@ -1,7 +1,7 @@
 """Step: the sampling identity E[H_B^2] = H^2 + c_B Sigma, c_B = (n - B) / (B (n - 1)).
 
-Source: Wu, Ma & E, NeurIPS 2018, Sec. 3 (the second moment of the batch Hessian under uniform
-sampling of B of n samples without replacement).
+Source: Wu, Ma & E, NeurIPS 2018, linear stability analysis (the second moment of the batch
+Hessian under uniform sampling of B of n samples without replacement).
 
 For symbolic symmetric 2 x 2 matrices H_1..H_n (three free symbols each), the average of
 H_B^2 = ((1/B) sum_{i in batch} H_i)^2 over every one of the C(n, B) batches is expanded and

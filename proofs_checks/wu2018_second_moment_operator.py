@@ -1,8 +1,8 @@
 """Step: the second-moment operator T = (I - eta H)(x)(I - eta H) + eta^2 c_B (S2 - H (x) H)
 equals the batch average of (I - eta H_B) (x) (I - eta H_B).
 
-Source: Wu, Ma & E, NeurIPS 2018, Sec. 3 (linear stability in mean square; the operator on
-vec(E[e_t e_t^T]) used by the sgd_stability claim).
+Source: Wu, Ma & E, NeurIPS 2018, linear stability analysis (stability in mean square; the
+operator on vec(E[e_t e_t^T]) used by the sgd_stability claim).
 
 With e_{t+1} = (I - eta H_B) e_t, vec(E[e_{t+1} e_{t+1}^T]) = E[(I - eta H_B) (x) (I - eta H_B)]
 vec(E[e_t e_t^T]) (batch independent of e_t). Expanding and applying the sampling identity to

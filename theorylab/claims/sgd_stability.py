@@ -1,9 +1,9 @@
 """sgd_stability: sharpness and non-uniformity decide which global minima GD and SGD can stay in.
 
-Statement (Wu, Ma & E, NeurIPS 2018, Sec. 3, Thm 1): for f = (1/n) sum_i f_i with f_i >= 0 and
-an interpolating global minimum x* (f_i(x*) = 0), SGD with step eta and batches of B drawn
-uniformly without replacement is linearly (mean-square) stable at x* iff the spectral radius of
-the second-moment operator
+Statement (Wu, Ma & E, NeurIPS 2018, linear stability analysis): for f = (1/n) sum_i f_i with
+f_i >= 0 and an interpolating global minimum x* (f_i(x*) = 0), SGD with step eta and batches of
+B drawn uniformly without replacement is linearly (mean-square) stable at x* iff the spectral
+radius of the second-moment operator
 
     T = (I - eta H) (x) (I - eta H) + eta^2 c_B (S2 - H (x) H),   c_B = (n - B) / (B (n - 1)),
 
@@ -25,14 +25,19 @@ runs in one batched loop until the loss is below ``loss_tol`` (a global minimum:
 interpolates). At an interpolating minimum H_i = grad f(x_i) grad f(x_i)^T (Gauss-Newton,
 exact there); the report checks the Lanczos sharpness of the full Hessian against it.
 
-Measurement and comparison: see :func:`run`; each statement's text names its source.
-Hypotheses reported: over-parameterization P >= n, global minima reached (required: a run that
-did not reach one is never counted), Gauss-Newton agreement at the minima, and the edge-of-
-stability run starting below 2/eta.
+Measurement and comparison: see :func:`run`; each statement's text names its source. The
+mean-square statements simulate SGD on the Gauss-Newton quadratic of a found minimum (where the
+linearisation is exact), many runs at once. Mean-square stability is a property of the
+ensemble; a single converged run only shows its own trajectory contracted, so rho(T) at found
+SGD minima is compared with a stated tolerance (SPECTRAL_RADIUS_TOL).
+Hypotheses reported: over-parameterization P >= n, global minima reached (a run that did not
+reach one stops the check as inconclusive: it is never measured as a minimum), Gauss-Newton
+agreement at the minima, and the edge-of-stability run starting below 2/eta.
 
-Negative controls: ``theory="gd"`` swaps c_B for the GD value 0 in T (it ignores SGD noise),
-and mean_square_prediction reports the violation (exit 1); the statement sharp_minimum_control
-starts GD at a minimum with a > 2/eta and measures the predicted instability.
+Negative controls: ``theory="gd"`` swaps c_B for the GD value 0 in T (it ignores SGD noise);
+mean_square_prediction and mean_square_verdicts then report violations (exit 1). The statement
+sharp_minimum_control starts GD at a minimum with a > 2/eta and measures the predicted
+instability.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ from ..theory import cohen2021, wu2018
 # is 50x tighter than the distance to the smallest ladder step's a*eta/2 (~0.5).
 SHARPNESS_TOL = 0.01
 # s <= sqrt(B(n-1)/(n-B))/eta is exact in 1-D only; in d > 1 the exact critical step can exceed
-# it by a few percent (THEORY.md: 2-10% measured; Wu et al. Sec. 3 call it approximate).
+# it by a few percent (THEORY.md: 2-10% measured; Wu et al. present it as approximate).
 NONUNIFORMITY_TOL = 0.10
 # rho(T) <= 1 is *mean-square* stability, a property of the ensemble of SGD runs; one run that
 # converged certifies only that its own trajectory contracted, and a.s. convergence tolerates a
@@ -428,7 +433,7 @@ def run(p: Params, ctx: Context) -> Report:
     sgd_minima = [m for m in minima if m.batch < n]
     gd_at_eta = gd_minima[-1]
 
-    # Comparison 1: GD minima have a <= 2/eta (Wu et al. Sec. 3; GD = the B = n case).
+    # Comparison 1: GD minima have a <= 2/eta (Wu et al. 2018; GD = the B = n case).
     report.statements.append(sharpness_statement(gd_minima, "gd_sharpness_bound"))
 
     # Comparison 2: SGD minima satisfy a <= 2/eta, s <= sqrt(B(n-1)/(n-B))/eta, rho(T) <= 1.
@@ -471,7 +476,7 @@ def sharpness_statement(minima: list[Minimum], name: str) -> Statement:
     return Statement.at_most(
         name,
         f"max over minima of a*eta/2 <= 1 + {SHARPNESS_TOL:g}, i.e. a <= 2/eta (Wu et al. 2018 "
-        "Sec. 3; GD stability)",
+        "linear stability analysis; GD stability)",
         ratios[worst], 1.0 + SHARPNESS_TOL,
         detail="a*eta/2 = "
         + ", ".join(f"{m.label}: {r:.4f}" for m, r in zip(minima, ratios, strict=True)),
@@ -486,7 +491,7 @@ def sgd_condition_statements(minima: list[Minimum], n: int, c_b_fn) -> list[Stat
         Statement.at_most(
             "sgd_conditions_nonuniformity",
             f"max over SGD minima of s / (sqrt(B(n-1)/(n-B))/eta) <= 1 + {NONUNIFORMITY_TOL:g} "
-            "(Wu et al. 2018 Sec. 3; exact in 1-D, approximate in d > 1)",
+            "(Wu et al. 2018; exact in 1-D, approximate in d > 1)",
             ratios[worst], 1.0 + NONUNIFORMITY_TOL,
             detail=", ".join(f"{m.label}: s={m.s:.4g}, ratio {r:.4f}"
                              for m, r in zip(minima, ratios, strict=True)),
@@ -529,7 +534,7 @@ def sampling_identity_statement(factors: torch.Tensor, report: Report) -> Statem
     return Statement.at_most(
         "sampling_identity",
         "max_B ||E[H_B^2] - (H^2 + (n-B)/(B(n-1)) Sigma)||_F / ||E[H_B^2]||_F <= "
-        f"{IDENTITY_TOL:g} (exact enumeration of all batches; Wu et al. 2018 Sec. 3)",
+        f"{IDENTITY_TOL:g} (exact enumeration of all batches; Wu et al. 2018)",
         max(errors), IDENTITY_TOL,
         detail=f"n = {count} samples of the GD minimum at eta (per-sample Gauss-Newton H_i), "
         f"every B = 1..{count}, {2**count - 1} batches in all",
@@ -622,7 +627,7 @@ def escape_statements(spec, gd_min, sgd_minima, p, X, y, ctx, report) -> list[St
                 "escape",
                 f"SGD (B={p.batch_size}) from the GD minimum (a={gd_min.sharpness:.4g}, "
                 f"s={gd_min.s:.4g}; rho(T)={rho_small:.4g} > 1): median max_t "
-                f"||x_t-x*||/||x_0-x*|| >= {ESCAPE_FACTOR:g} (Wu et al. 2018 Sec. 4)",
+                f"||x_t-x*||/||x_0-x*|| >= {ESCAPE_FACTOR:g} (Wu et al. 2018, escape experiments)",
                 growth, ESCAPE_FACTOR,
                 detail=f"{ESCAPE_RUNS} runs, perturbation {PERTURBATION:g}, {p.escape_steps} steps",
             )

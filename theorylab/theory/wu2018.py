@@ -17,7 +17,7 @@ Closed forms (sympy expressions, the single source; numbers come from lambdified
 - ``SHARPNESS_BOUND`` = 2 / eta and ``NONUNIFORMITY_BOUND`` = sqrt(B (n-1) / (n - B)) / eta
   = 1 / (eta sqrt(c_B)): the two necessary conditions a <= 2/eta and s <= NONUNIFORMITY_BOUND
   (each term of ONE_D_FACTOR must be <= 1). In d > 1 the s-condition is only approximately
-  necessary (Wu et al. Sec. 3); the exact criterion in any dimension is :func:`spectral_radius`.
+  necessary (Wu et al.); the exact criterion in any dimension is :func:`spectral_radius`.
 - :func:`second_moment_operator`: vec(E[e_{t+1} e_{t+1}^T]) = T vec(E[e_t e_t^T]) with
   T = (I - eta H) (x) (I - eta H) + eta^2 c_B (S2 - H (x) H), S2 = (1/n) sum_i H_i (x) H_i
   (from the sampling identity applied to Kronecker products); mean-square stable iff
