@@ -27,8 +27,8 @@ def test_small_run_holds_with_every_statement(small_report):
     names = set(small_report.statement_names)
     assert names == {
         "soudry_carmon", "soudry_carmon_interpolation", "soudry_carmon_certificate",
-        "parameter_count_floor", "nguyen_hein", "nguyen_hein_certificate",
-        "spurious_minima_contrast", "no_spurious_minima_wide",
+        "parameter_count_floor", "effective_dimension_floor", "nguyen_hein",
+        "nguyen_hein_certificate", "spurious_minima_contrast", "no_spurious_minima_wide",
     }  # fmt: skip
     failing = [s.name for s in small_report.statements if s.holds is not True]
     assert small_report.verdict == "holds", failing

@@ -315,6 +315,20 @@ def _soudry_carmon(p: Params, ctx: Context, report: Report) -> None:
         )
     )  # fmt: skip
 
+    # Comparison 5: the sharper floor d0 d1 < N (rank of the output map after removing the
+    # d1 rescaling symmetries), which is where the theorem's regime starts.
+    below = [r for r in rows if soudry2016.effective_dimension(d0, r["width"]) < N]
+    report.statements.append(
+        Statement.at_least(
+            "effective_dimension_floor",
+            "min relative error where d0 d1 < N > zero_tol (the output map has rank <= d0 d1: "
+            "each unit's rescaling w -> c w, z -> z/c is a symmetry)",
+            min(r["min_error"] for r in below), p.zero_tol, strict=True,
+            detail=f"widths {[r['width'] for r in below]} (d0 d1 = "
+            f"{[soudry2016.effective_dimension(d0, r['width']) for r in below]} < {N})",
+        )
+    )  # fmt: skip
+
     hyp = report.hypotheses
     hyp.append(
         Hypothesis(

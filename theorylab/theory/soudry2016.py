@@ -20,6 +20,11 @@ Closed forms (sympy, lambdified for numbers):
 - ``PARAMETER_COUNT``: d1 (d0 + 1) trainable weights (no biases). ``PARAMETER_FLOOR``: when
   d1 (d0 + 1) < N the output map R^P -> R^N is piecewise polynomial on a lower-dimensional
   domain, so its image has measure zero and continuous random labels are a.s. not interpolated.
+- ``EFFECTIVE_DIMENSION``: d0 d1. Each unit is positively homogeneous, so
+  z_r sigma(w_r . x) = sign(z_r) sigma(|z_r| w_r . x): the outputs depend on theta only through
+  the d1 vectors u_r = |z_r| w_r (and the signs), and the output map has rank <= d0 d1 < P.
+  Below it (d0 d1 < N) random labels are a.s. not interpolated: the theorem's threshold
+  N <= d0 d1 is exactly where interpolation becomes possible by dimension count.
 - ``RESIDUAL_BOUND``: for the *mean* loss L = 1/(2N) ||f - y||^2, grad_W L = G^T (f - y) / N,
   hence ||f - y|| <= N ||grad_W L|| / sigma_N(G) whenever rank G = N (an exact inequality, true
   at every differentiable point, not only at critical points).
@@ -41,11 +46,13 @@ grad_norm, sigma_min = sp.symbols("g sigma_N", positive=True)
 REGIME = sp.Le(N, d0 * d1)
 PARAMETER_COUNT = d1 * (d0 + 1)
 PARAMETER_FLOOR = sp.StrictLessThan(PARAMETER_COUNT, N)
+EFFECTIVE_DIMENSION = d0 * d1
 RESIDUAL_BOUND = N * grad_norm / sigma_min
 
 _regime = sp.lambdify((N, d0, d1), REGIME, modules="math")
 _parameter_count = sp.lambdify((d0, d1), PARAMETER_COUNT, modules="math")
 _floor = sp.lambdify((N, d0, d1), PARAMETER_FLOOR, modules="math")
+_effective_dimension = sp.lambdify((d0, d1), EFFECTIVE_DIMENSION, modules="math")
 _residual_bound = sp.lambdify((N, grad_norm, sigma_min), RESIDUAL_BOUND, modules="math")
 
 
@@ -62,6 +69,16 @@ def parameter_count(input_dim: int, width: int) -> int:
 def below_parameter_floor(n_samples: int, input_dim: int, width: int) -> bool:
     """d1 (d0 + 1) < N: random continuous labels cannot be interpolated (almost surely)."""
     return bool(_floor(n_samples, input_dim, width))
+
+
+def effective_dimension(input_dim: int, width: int) -> int:
+    """d0 d1: the largest rank of the output map theta -> (f(x_1), ..., f(x_N)).
+
+    Example:
+        >>> effective_dimension(6, 5), parameter_count(6, 5)
+        (30, 35)
+    """
+    return int(_effective_dimension(input_dim, width))
 
 
 def residual_bound(n_samples: int, grad_w_norm: float, sigma_n: float) -> float:
