@@ -280,7 +280,7 @@ def _soudry_carmon(p: Params, ctx: Context, report: Report) -> None:
     statement = Statement.at_least(
         "soudry_carmon_interpolation",
         "fraction of runs at zero training error (||f-y||^2/||y||^2 <= zero_tol) where "
-        "d0 d1 >= 2N = 1",
+        "d0 d1 >= 2N = 1 (empirical: the theorem does not say the optimizer finds a minimum)",
         zero / total, 1.0,
         detail=f"{zero}/{total} runs at widths {[r['width'] for r in wide]}; "
         f"{budget_limited} non-zero runs stopped before converging",
