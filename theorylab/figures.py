@@ -145,7 +145,7 @@ def draw_sweep(data: SweepData, path: str) -> None:
     xs_all = sorted({x for line in data.lines.values() for s in line.values() for x in s.measured})
     log_x = _log_axis(xs_all)
     for ax, name in zip(flat, data.statement_names, strict=False):
-        positive = True
+        plotted: list[float] = []
         for j, (line, statements) in enumerate(sorted(data.lines.items())):
             if name not in statements:
                 continue
@@ -160,19 +160,18 @@ def draw_sweep(data: SweepData, path: str) -> None:
             mean = np.asarray([finite[i].mean() for i in keep])
             lo = np.asarray([finite[i].min() for i in keep])
             hi = np.asarray([finite[i].max() for i in keep])
-            positive &= bool((lo > 0).all())
+            plotted += [*lo.tolist(), *hi.tolist()]
             color = colors(j % 10)
             label = f"measured{' ' + line if line else ''}"
             ax.plot(x, mean, marker="o", ms=3, color=color, label=label)
             ax.fill_between(x, lo, hi, color=color, alpha=0.25)
-            positive &= _draw_reference(ax, s, xs, color, j == 0)
+            plotted += _draw_reference(ax, s, xs, color, j == 0)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(data.x_name)
         interval = _relation(data, name) == "in"
         ax.set_ylabel("measured (theory interval shaded)" if interval else "measured; bound dashed")
-        if log_x:
-            ax.set_xscale("log")
-        if positive and _relation(data, name) != "in" and _log_values(ax):
+        _set_x_axis(ax, xs_all, log_x)
+        if _relation(data, name) != "in" and _log_axis(plotted, require_all=True):
             ax.set_yscale("log")
         ax.legend(fontsize=6)
     ax = flat[len(data.statement_names)]
@@ -192,8 +191,7 @@ def draw_sweep(data: SweepData, path: str) -> None:
     ax.set_xlabel(data.x_name)
     ax.set_ylabel("pass rate over seeds")
     ax.set_title("statements holding", fontsize=9)
-    if log_x:
-        ax.set_xscale("log")
+    _set_x_axis(ax, xs_all, log_x)
     ax.legend(fontsize=6)
     for extra in flat[panels:]:
         extra.axis("off")
@@ -208,8 +206,8 @@ def draw_sweep(data: SweepData, path: str) -> None:
     plt.close(fig)
 
 
-def _draw_reference(ax, s: StatementSeries, xs: Sequence, color, first: bool) -> bool:
-    """Bound as a dashed line, an interval as a shaded band; False if a bound is <= 0."""
+def _draw_reference(ax, s: StatementSeries, xs: Sequence, color, first: bool) -> list[float]:
+    """Bound as a dashed line, an interval as a shaded band; returns the bound values drawn."""
     import numpy as np
 
     if s.relation == "in":
@@ -219,17 +217,17 @@ def _draw_reference(ax, s: StatementSeries, xs: Sequence, color, first: bool) ->
             np.asarray(xs, dtype=float), lo, hi, color="grey", alpha=0.15, hatch="//",
             label="theory interval" if first else None,
         )  # fmt: skip
-        return True
+        return []
     refs = [np.asarray(s.reference[x], dtype=float) for x in xs]
     keep = [i for i, r in enumerate(refs) if np.isfinite(r).any()]
     if not keep:
-        return True
+        return []
     ref = np.asarray([np.nanmean(np.where(np.isfinite(refs[i]), refs[i], np.nan)) for i in keep])
     ax.plot(
         np.asarray([xs[i] for i in keep], dtype=float), ref, ls="--", color=color, alpha=0.8,
         label=f"theory bound ({s.relation})" if first else None,
     )  # fmt: skip
-    return bool((ref > 0).all())
+    return ref.tolist()
 
 
 def _relation(data: SweepData, name: str) -> str:
@@ -239,14 +237,25 @@ def _relation(data: SweepData, name: str) -> str:
     return ""
 
 
-def _log_axis(values: Sequence) -> bool:
-    numbers = [v for v in values if _is_number(v)]
-    return bool(numbers) and min(numbers) > 0 and max(numbers) / min(numbers) >= LOG_SPAN
+def _log_axis(values: Sequence, require_all: bool = False) -> bool:
+    """True when the numbers among ``values`` are all positive and span >= LOG_SPAN
+    (``require_all``: every value must be a finite number)."""
+    numbers = [v for v in values if _is_number(v) and math.isfinite(v)]
+    if not numbers or (require_all and len(numbers) != len(values)):
+        return False
+    return min(numbers) > 0 and max(numbers) / min(numbers) >= LOG_SPAN
 
 
-def _log_values(ax) -> bool:
-    lo, hi = ax.get_ylim()
-    return lo > 0 and hi / lo >= LOG_SPAN
+def _set_x_axis(ax, xs: Sequence, log_x: bool) -> None:
+    """Log scale when asked, with a labelled tick at each swept value and no minor labels."""
+    from matplotlib.ticker import NullFormatter
+
+    if not log_x:
+        return
+    ax.set_xscale("log")
+    ax.set_xticks([float(x) for x in xs])
+    ax.set_xticklabels([f"{x:g}" for x in xs], fontsize=7)
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _is_number(value: Any) -> bool:
