@@ -48,8 +48,9 @@ SMALLEST_RUNG = 8
 DEFAULT_N, DEFAULT_D = 100, 50
 # Failure probability for the explicit Hoeffding statements (kernel MC, Gram concentration).
 CHECK_DELTA = 1e-3
-# Exponent intervals: the lazy-training exponent is -1/2 (theory/lazy_training.py). Half-width 0.15: the measured
-# quantities are c m^{-1/2} (1 + O(m^{-1/2})); on the default ladder (64..4096) the correction
+# Exponent intervals: the lazy-training exponent is -1/2 (theory/lazy_training.py). Half-width
+# 0.15: the measured quantities are c m^{-1/2} (1 + O(m^{-1/2})); on the default ladder
+# (64..4096) the correction
 # biases the fitted slope by a few hundredths, and the seed-to-seed standard error of the slope
 # is ~0.01-0.03 (reported in each statement's detail). 0.15 is ~5 standard errors plus the bias,
 # and the mean-field control (exponent ~0) lies more than 2 half-widths outside.
