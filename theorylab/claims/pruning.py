@@ -86,7 +86,7 @@ SIZE_EXPONENT_MAX = 0.5
 # is a maximum over all its weights, whose upper tail runs past the candidates drawn (censored)
 # at a few targets per size; the median is uncensored and carries the same law.
 SIZE_SUCCESS_RATE = 0.5
-ROUNDING = 1e-9  # float rounding allowed in the exact inequalities
+ROUNDING = 1e-9  # float64 rounding allowed in the exact inequalities (100 ulp in float32)
 SLICE_POINTS = 201
 CURVE_TEST_POINTS = 2000
 
@@ -191,6 +191,7 @@ def build(p: Params, ctx: Context, candidates: int | None = None, construction: 
 def run(p: Params, ctx: Context) -> Report:
     report = Report(claim="pruning", params={}, seed=ctx.seed, device=ctx.device, dtype=ctx.dtype)
     q, hyp = report.quantities, report.hypotheses
+    rounding = max(ROUNDING, 100 * torch.finfo(ctx.torch_dtype).eps)
 
     # Setting: target, random depth-2L network, pruning.
     target, net, pairs, tolerance = build(p, ctx)
@@ -200,7 +201,7 @@ def run(p: Params, ctx: Context) -> Report:
              target_weights=target.n_weights, target_operator_norms=op_norms)  # fmt: skip
     hyp.append(Hypothesis(
         "bounded_target", "||W_i||_2 <= 1 for every target layer, inputs in the unit ball",
-        max(op_norms) <= 1 + ROUNDING, f"max operator norm {max(op_norms):.6g}", required=True,
+        max(op_norms) <= 1 + rounding, f"max operator norm {max(op_norms):.6g}", required=True,
     ))  # fmt: skip
     hyp.append(Hypothesis(
         "uniform_random_weights", "random weights i.i.d. U[-1, 1] (Malach et al.; Pensia et al.)",
@@ -235,7 +236,7 @@ def run(p: Params, ctx: Context) -> Report:
         "error_propagation_bound",
         "sup error <= sup_ball of delta_L with the achieved per-weight errors "
         "(e(||z||_1+||delta||_1)+|W|delta per pair; L=2: e(||c||_1||x||_1+||h||_1)+e^2 d1||x||_1)",
-        sup.value, uniform * (1 + ROUNDING),
+        sup.value, uniform * (1 + rounding),
         detail="per-layer gadget errors " + ", ".join(f"{e:.3g}" for e in layer_errors),
     ))  # fmt: skip
     points = torch.cat([sphere_points(min(p.test_points, 4096), p.input_dim, ctx,
@@ -247,7 +248,7 @@ def run(p: Params, ctx: Context) -> Report:
     report.statements.append(Statement.at_most(
         "propagation_pointwise",
         "max_x |f_hat(x) - f(x)| / delta_L(x) <= 1 (the bound at each x, exact to second order)",
-        ratio, 1 + ROUNDING, detail=f"{points.shape[0]} points incl. the sup-error maximiser",
+        ratio, 1 + rounding, detail=f"{points.shape[0]} points incl. the sup-error maximiser",
     ))  # fmt: skip
 
     first_layers_ok = all(int(net.masks[2 * i].sum(dim=1).max()) <= 1 for i in range(p.depth))

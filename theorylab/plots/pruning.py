@@ -1,10 +1,10 @@
 """Figure for pruning (Malach et al. 2020; Pensia et al. 2020).
 
-Panels: (a) sup error of the pruned network against candidates per target weight for both
-constructions (log-log), with eps; (b) candidates needed for the success rate q against 1/eps
+Panels: sup error of the pruned network against candidates per target weight for both
+constructions (log-log), with eps; candidates needed for the success rate q against 1/eps
 (log x-axis), subset sum with its logarithmic fit and single product with its power-law fit
-and the closed-form prediction; (c) the median width factor against the target size d L;
-(d) the target and the pruned network on a 1-D slice (chord) of the unit ball.
+and the closed-form prediction; the median width factor against the target size d L;
+the target and the pruned network on a 1-D slice (chord) of the unit ball.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def draw(report: Report, path: str) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("candidates per target weight n")
     ax.set_ylabel("sup_x |f_hat(x) - f(x)| (test set)")
-    ax.set_title("(a) error vs candidates")
+    ax.set_title("error vs candidates per weight")
     ax.legend(fontsize=8)
 
     if "eps_ladder" in s:
@@ -58,7 +58,7 @@ def draw(report: Report, path: str) -> None:
         ax.set_yscale("log")
         ax.set_xlabel("1/eps (per-weight tolerance)")
         ax.set_ylabel(f"candidates for success rate {p['success_rate']}")
-        ax.set_title("(b) logarithmic vs power law")
+        ax.set_title("candidates needed: logarithmic vs power law")
         ax.legend(fontsize=7)
 
         ax = axes.pop(0)
@@ -67,7 +67,8 @@ def draw(report: Report, path: str) -> None:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("target size d * L")
         ax.set_ylabel("median width factor needed (subset sum)")
-        ax.set_title(f"(c) width vs size: exponent {q.get('size_power_exponent', np.nan):.3f}")
+        exponent = q.get("size_power_exponent", np.nan)
+        ax.set_title(f"width factor vs target size: exponent {exponent:.3f}")
 
     ax = axes.pop(0)
     sl = s["slice"]
@@ -75,7 +76,7 @@ def draw(report: Report, path: str) -> None:
     ax.plot(sl["s"], sl["pruned"], color="tab:red", ls="--", label="pruned f_hat")
     ax.set_xlabel("s  (x = s a + b/2)")
     ax.set_ylabel("output")
-    ax.set_title("(d) 1-D slice of the unit ball")
+    ax.set_title("target and pruned net on a 1-D slice")
     ax.legend(fontsize=8)
 
     fig.suptitle(

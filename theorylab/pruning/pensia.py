@@ -33,16 +33,23 @@ def _pool(products: torch.Tensor, member: torch.Tensor):
 
 
 def subset_sum_selector(method: str = "auto"):
-    """Selector keeping, per sign, the subset whose product sum is closest to the weight."""
+    """Selector keeping, per sign, the subset whose product sum is closest to the weight.
+
+    Rows are grouped by the size of their sign pool, so each group is searched over exactly
+    its own pool (2^(m/2) half sums for a pool of m, not for the largest pool of the batch).
+    """
 
     def select(products, positive, targets):
         keep = torch.zeros_like(products, dtype=torch.bool)
         for member in (positive, ~positive):
-            values, order, in_pool = _pool(products, member)
-            if values.shape[1] == 0:
-                continue
-            chosen, _ = closest_subset_sum(values, targets, method)
-            keep.scatter_(1, order, chosen & in_pool | keep.gather(1, order))
+            sizes = member.sum(dim=1)
+            for size in torch.unique(sizes).tolist():
+                if size == 0:
+                    continue
+                rows = torch.nonzero(sizes == size)[:, 0]
+                values, order, in_pool = _pool(products[rows], member[rows])
+                chosen, _ = closest_subset_sum(values, targets[rows], method)
+                keep[rows[:, None], order] |= chosen & in_pool
         return keep
 
     return select
