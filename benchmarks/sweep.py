@@ -1,7 +1,7 @@
 """Sweep overhead: the same near_init cells back to back in one process, through the local
 process pool, and through a Dask LocalCluster, measured side by side in one run.
 
-    OMP_NUM_THREADS=1 python benchmarks/sweep.py [--seeds 8] [--steps 100] [--out PATH]
+    OMP_NUM_THREADS=1 python benchmarks/sweep.py [--seeds 8] [--steps 300] [--out PATH]
 
 Cells: 6 widths (64 ... 2048) x 8 seeds of near_init with rungs=2, inits=1, n=40, d=10. The
 reference is ``theorylab.check`` called for every cell in this process after one warm-up call
@@ -38,7 +38,7 @@ WIDTHS = [64, 128, 256, 512, 1024, 2048]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2, help="workers of the parallel runs")
     parser.add_argument(
         "--out", default=os.path.join(os.path.dirname(__file__), "results_sweep.md")
