@@ -153,3 +153,10 @@ def test_figure_is_written(report, tmp_path):
     path = tmp_path / "pruning.png"
     pruning.plot(report, str(path))
     assert path.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_default_run_holds_across_seeds(seed):
+    r = check("pruning", seed=seed)
+    assert r.verdict == "holds", r.table()

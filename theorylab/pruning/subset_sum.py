@@ -1,10 +1,10 @@
 """Subset-sum search: for each row of candidate values a_1..a_m and a target w, the subset S
 minimising |sum_{i in S} a_i - w|, batched over rows (one row per target weight).
 
-- :func:`meet_in_the_middle` (exact, m up to ~24 per row): split the candidates into halves
-  A and B, enumerate the 2^|A| and 2^|B| half sums, sort the B sums, and for every A sum s look
-  up w - s with ``torch.searchsorted``; the best pair is the exact optimum. Cost
-  O(2^(m/2) m) per row instead of O(2^m) (Horowitz and Sahni 1974).
+- :func:`meet_in_the_middle` (exact; "auto" uses it up to EXHAUSTIVE_LIMIT = 36): split the
+  candidates into halves A and B, enumerate the 2^|A| and 2^|B| half sums, sort the B sums,
+  and for every A sum s look up w - s with ``torch.searchsorted``; the best pair is the exact
+  optimum. Cost O(2^(m/2) m) per row instead of O(2^m) (Horowitz and Sahni 1974).
 - :func:`brute_force` (exact, reference): all 2^m sums, argmin.
 - :func:`milp` (exact up to the solver's tolerance, any m): minimise t subject to
   -t <= sum_i a_i b_i - w <= t, b in {0, 1}^m, with scipy.optimize.milp (HiGHS), one row at a
@@ -28,8 +28,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-# Exhaustive search handles pools up to this size; larger pools go to the MILP solver.
-EXHAUSTIVE_LIMIT = 24
+# Exhaustive search handles pools up to this size; larger pools go to the MILP solver. At 36 a
+# row needs 2 x 2^18 half sums (~25 MB with the sort and lookups; rows are chunked);
+# benchmarks/results_pruning.md shows meet in the middle ~3000x faster than brute force and
+# ~10^4x faster than HiGHS at 24, where HiGHS does not always reach the optimum within 10 s, so
+# the crossover sits above 24: with the claim's default 48 candidates per weight a sign pool
+# exceeds 36 with probability ~1e-4.
+EXHAUSTIVE_LIMIT = 36
 # Half sums per chunk of rows: bounds the working set of meet_in_the_middle to ~100 MB.
 _CHUNK_ELEMENTS = 2**22
 
