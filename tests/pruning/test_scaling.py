@@ -53,3 +53,25 @@ def test_single_product_quantile_matches_the_closed_form():
     needed = scaling.scalar_trials("single_product", tol, 2000, 3 * predicted, 0.5, Context(), "t")
     measured = scaling.quantile_needed(needed, 0.9, 3 * predicted + 1)
     assert abs(math.log(measured / predicted)) < 0.1, (measured, predicted)
+
+
+def test_network_need_is_the_max_over_its_weights():
+    """The batched search over trials equals a per-trial, per-layer computation."""
+    from theorylab.pruning.propagation import per_weight_tolerance
+    from theorylab.pruning.target import random_target, target_dims
+
+    ctx = Context(seed=4)
+    needed, tols = scaling.network_candidates_needed(3, 2, 0.1, 3, 40, ctx, "s")
+    for trial in range(3):
+        target = random_target(target_dims(3, 3, 2), ctx, stream=f"s/{trial}/target")
+        assert tols[trial] == per_weight_tolerance(target, 0.1)
+        gen = ctx.generator(f"s/{trial}/candidates")
+        worst = 0
+        for W in target.weights:
+            d_out, d_in = W.shape
+            u = torch.rand(d_in, 40, generator=gen, dtype=torch.float64) * 2 - 1
+            v = torch.rand(d_out, d_in, 40, generator=gen, dtype=torch.float64) * 2 - 1
+            for j in range(d_out):
+                rows = scaling.needed_per_trial(u, v[j], W[j], tols[trial], "subset_sum")
+                worst = max(worst, int(rows.max()))
+        assert int(needed[trial]) == worst

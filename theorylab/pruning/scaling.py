@@ -97,22 +97,30 @@ def network_candidates_needed(input_dim: int, depth: int, eps: float, trials: in
                               construction: str = "subset_sum"):  # fmt: skip
     """Per random target (d = width = input_dim, depth L, one output): the width factor n at
     which every weight's gadget is within the per-weight tolerance solving uniform_bound = eps.
-    Returns (needed (trials,), tolerances (trials,))."""
+
+    The rows (one per target weight, the u of an input coordinate shared by all its outputs) of
+    every layer of every trial are searched in one batch with per-row tolerances; a trial's need
+    is the maximum over its rows. Returns (needed (trials,), tolerances (trials,)).
+    """
     dims = target_dims(input_dim, input_dim, depth)
-    needed, tolerances = [], []
+    u_rows, v_rows, targets, tols, owner, tolerances = [], [], [], [], [], []
     for trial in range(trials):
         target = random_target(dims, ctx, stream=f"{stream}/{trial}/target")
         tol = per_weight_tolerance(target, eps)
+        tolerances.append(tol)
         gen = ctx.generator(f"{stream}/{trial}/candidates")
-        worst = torch.zeros((), dtype=torch.long)
         for W in target.weights:
             d_out, d_in = W.shape
             u = torch.rand(d_in, max_candidates, generator=gen, dtype=torch.float64) * 2 - 1
             v = torch.rand(d_out, d_in, max_candidates, generator=gen, dtype=torch.float64) * 2 - 1
-            u_rows = u[None].expand(d_out, d_in, max_candidates).reshape(-1, max_candidates)
-            rows = needed_per_trial(u_rows, v.reshape(-1, max_candidates), W.reshape(-1).cpu(),
-                                    tol, construction)  # fmt: skip
-            worst = torch.maximum(worst, rows.max())
-        needed.append(int(worst))
-        tolerances.append(tol)
-    return torch.tensor(needed), tolerances
+            u_rows.append(u[None].expand(d_out, d_in, max_candidates).reshape(-1, max_candidates))
+            v_rows.append(v.reshape(-1, max_candidates))
+            targets.append(W.reshape(-1).detach().cpu().to(torch.float64))
+            tols.append(torch.full((d_out * d_in,), tol, dtype=torch.float64))
+            owner.append(torch.full((d_out * d_in,), trial, dtype=torch.long))
+    rows = needed_per_trial(torch.cat(u_rows), torch.cat(v_rows), torch.cat(targets),
+                            torch.cat(tols), construction)  # fmt: skip
+    needed = torch.zeros(trials, dtype=torch.long).scatter_reduce(
+        0, torch.cat(owner), rows, reduce="amax"
+    )
+    return needed, tolerances
