@@ -121,3 +121,17 @@ def test_json_file_and_plot(tmp_path, capsys):
 def test_inconclusive_quiet_still_says_why(capsys):
     assert main(["near_init", *TINY, "--eta", "1e4", "--quiet"]) == 3
     assert "diverged at step" in capsys.readouterr().err
+
+
+def test_closed_pipe_keeps_the_verdict_and_prints_no_traceback():
+    proc = subprocess.Popen(
+        # 16 networks x 200 recorded steps: far more JSON than a pipe buffer holds
+        [sys.executable, "-m", "theorylab.check", "near_init", *TINY, "--inits", "8",
+         "--steps", "300", "--json", "-"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    proc.stdout.readline()  # like `| head -1`
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    assert proc.wait() in (0, 1)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import types
 
@@ -135,13 +136,19 @@ def _main(argv: list[str]) -> int:
     }
     report = _api_check(claim.name, seed=args.seed, device=args.device, dtype=args.dtype, **values)
     table_stream = sys.stderr if args.json == "-" else sys.stdout
-    if not args.quiet:
-        print(report.table(), file=table_stream)
-    elif report.failure is not None:
-        print(f"theorylab.check: inconclusive: {report.failure}", file=sys.stderr)
-    if args.json == "-":
-        print(report.to_json())
-    elif args.json:
+    try:
+        if not args.quiet:
+            print(report.table(), file=table_stream)
+        elif report.failure is not None:
+            print(f"theorylab.check: inconclusive: {report.failure}", file=sys.stderr)
+        if args.json == "-":
+            print(report.to_json())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (head, less) went away: keep the exit status of the verdict, and keep
+        # Python's exit-time flush of stdout from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if args.json and args.json != "-":
         _write(args.json, report.to_json() + "\n")
     if args.plot:
         if report.failure is not None or claim.plot is None:
