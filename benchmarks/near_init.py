@@ -53,16 +53,14 @@ def make_banks(params: Params, ctx: Context, n: int, d: int):
     return batched, looped
 
 
-def main() -> None:
-    params, ctx = Params(), Context(seed=0)
-    n, d, steps, eta = 100, 50, 100, 0.5
+def measure(params: Params, ctx: Context, reference: float, steps: int = 100) -> str:
+    """One Markdown row: achieved GD-step rate and batched-vs-looped time for ``params``."""
+    n, d, eta = 100, 50, 0.5
     X = ctx.randn(n, d, stream="data")
     X = X / X.norm(dim=1, keepdim=True)
     y = ctx.randn(n, stream="labels")
     batched, looped = make_banks(params, ctx, n, d)
     units, networks = batched.W.shape[0], batched.n_networks
-
-    reference = matmul_rate()
     t_batched = best_of(
         lambda: gradient_descent(batched, X, y, torch.full((units,), eta), steps), repeats=2
     )
@@ -75,6 +73,20 @@ def main() -> None:
         ],
         repeats=2,
     )
+    return (
+        f"| ladder {params.ladder} x {params.inits} inits ({networks} networks, {units} units) "
+        f"| {achieved / 1e9:.1f} GFLOP/s = {achieved / reference:.2f} of matmul rate "
+        f"| {t_batched:.2f} s vs {t_looped:.2f} s: {t_looped / t_batched:.2f}x |"
+    )
+
+
+def main() -> None:
+    ctx = Context(seed=0)
+    reference = matmul_rate()
+    rows = [
+        measure(Params(), ctx, reference),  # the default run's ladder
+        measure(Params(width=256, rungs=3, inits=16), ctx, reference),  # many small networks
+    ]
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "theorylab.check", "near_init", "--width", "4096", "--quiet"],
@@ -83,19 +95,15 @@ def main() -> None:
     cli = time.perf_counter() - start
 
     threads = torch.get_num_threads()
-    print(f"| quantity | value | ({threads} torch threads, torch {torch.__version__}) |")
+    print(f"float64 matmul rate (2048^2): {reference / 1e9:.1f} GFLOP/s; {threads} torch threads,")
+    print(f"torch {torch.__version__}; 100 GD steps, n = 100, d = 50, trackers on.")
+    print()
+    print("| networks | achieved rate of one GD step | batched vs looped (speed-up) |")
     print("|---|---|---|")
-    print(f"| float64 matmul rate (2048^2) | {reference / 1e9:.1f} GFLOP/s | reference |")
-    print(
-        f"| GD step, {networks} networks, {units} units, trackers on | "
-        f"{achieved / 1e9:.1f} GFLOP/s | {achieved / reference:.2f} of matmul rate |"
-    )
-    print(
-        f"| {steps} steps batched vs looped | {t_batched:.2f} s vs {t_looped:.2f} s | "
-        f"speed-up {t_looped / t_batched:.2f}x |"
-    )
+    print("\n".join(rows))
+    print()
     command = "`python -m theorylab.check near_init --width 4096`"
-    print(f"| {command} | {cli:.1f} s | start-up included |")
+    print(f"{command}: {cli:.1f} s wall, start-up included.")
 
 
 if __name__ == "__main__":
