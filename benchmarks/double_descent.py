@@ -21,19 +21,10 @@ import sys
 import time
 
 import torch
+from timing import best_of
 
 from theorylab.claims.double_descent import spectra, unit_direction
 from theorylab.runtime import Context
-
-
-def best_of(fn, repeats=3):
-    fn()  # warm-up, excluded
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def batched(X, beta, s2):

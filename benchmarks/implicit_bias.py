@@ -21,22 +21,13 @@ import sys
 import time
 
 import torch
+from timing import best_of
 
 from theorylab.claims import implicit_bias, memorization
 from theorylab.runtime import Context
 from theorylab.theory import min_norm
 
 STEPS = 2000
-
-
-def best_of(fn, repeats=3):
-    fn()  # warm-up, excluded
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def diagonal_columns():

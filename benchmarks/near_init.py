@@ -17,6 +17,7 @@ import sys
 import time
 
 import torch
+from timing import best_of
 
 from theorylab.claims.near_init import Params
 from theorylab.nets.two_layer import NeuronBank
@@ -24,16 +25,6 @@ from theorylab.runtime import Context
 from theorylab.train import gradient_descent
 
 torch.set_default_dtype(torch.float64)
-
-
-def best_of(fn, repeats=3):
-    fn()  # warm-up, excluded
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def matmul_rate(size=2048) -> float:
