@@ -97,8 +97,10 @@ def test_dense_hessians_match_autograd_on_nonconvex_rows():
     assert torch.allclose(hv, torch.einsum("spq,sq->sp", H, v), rtol=1e-10, atol=1e-10)
 
 
-def test_lanczos_matches_dense_smallest_eigenvalue():
-    x = torch.tensor([[0.2, -0.4, 0.9, 0.1, -1.0, 0.5]] * 2) * torch.tensor([[1.0], [0.5]])
+@pytest.mark.parametrize("repeat", [1, 3])  # P = 6 (dense path), P = 18 (ARPACK Lanczos)
+def test_lanczos_matches_dense_smallest_eigenvalue(repeat):
+    row = [0.2, -0.4, 0.9, 0.1, -1.0, 0.5] * repeat
+    x = torch.tensor([row] * 2) * torch.tensor([[1.0], [0.5]])
     dense = smallest_hessian_eigenvalues(rosenbrock, x)
     assert float(dense[0]) < 0  # a saddle region of Rosenbrock: the check can see negatives
     for s in range(2):

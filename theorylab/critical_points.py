@@ -15,7 +15,7 @@ so every run is optimised and differentiated in one computation.
   differentiation (torch.func.jvp of torch.func.grad) along the P coordinate directions,
   vmapped; :func:`smallest_hessian_eigenvalues` takes their smallest eigenvalue.
 - :func:`smallest_eigenvalue_lanczos`: the same number for one run from Hessian-vector
-  products only (scipy eigsh, which="SA", on a LinearOperator), for models too large for P^2.
+  products only (Lanczos, which="SA", via theorylab.curvature), for models too large for P^2.
 
 Certification of a local minimum (second-order necessary conditions, Nocedal & Wright Thm 2.3):
 ||grad L|| <= grad_tol and lambda_min(Hess L) >= -hess_tol. At a smooth point these two with a
@@ -29,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch.func import grad, jvp, vmap
+
+from .curvature import hessian_eigenpairs
 
 BatchedLoss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -268,23 +269,12 @@ def hessian_vector_product(loss_fn: BatchedLoss, theta: torch.Tensor, v: torch.T
 def smallest_eigenvalue_lanczos(
     loss_fn: BatchedLoss, theta: torch.Tensor, run: int, tol: float = 1e-10
 ) -> float:
-    """lambda_min of run ``run``'s Hessian by scipy eigsh (which="SA") on Hessian-vector
-    products; memory O(P) instead of the dense Hessian's O(P^2)."""
-    from scipy.sparse.linalg import LinearOperator, eigsh
+    """lambda_min of run ``run``'s Hessian by Lanczos (which="SA") on Hessian-vector products,
+    through :func:`theorylab.curvature.hessian_eigenpairs`; memory O(P) instead of the dense
+    Hessian's O(P^2)."""
+    others = theta.detach()
 
-    row = theta[run : run + 1].detach()
-    P = row.shape[-1]
+    def run_loss(t: torch.Tensor) -> torch.Tensor:
+        return loss_fn(torch.cat([others[:run], t[None], others[run + 1 :]]))[run]
 
-    def matvec(v):
-        t = torch.as_tensor(np.asarray(v).reshape(1, P), dtype=row.dtype, device=row.device)
-        return hessian_vector_product(loss_fn_row, row, t).reshape(-1).cpu().numpy()
-
-    def loss_fn_row(t):
-        full = theta.detach().clone()
-        full = torch.cat([full[:run], t, full[run + 1 :]])
-        return loss_fn(full)[run : run + 1]
-
-    op = LinearOperator((P, P), matvec=matvec, dtype=np.float64)
-    v0 = np.ones(P) / np.sqrt(P)  # fixed start vector: deterministic
-    values = eigsh(op, k=1, which="SA", tol=tol, v0=v0, return_eigenvectors=False)
-    return float(values[0])
+    return hessian_eigenpairs(run_loss, others[run], which="SA", tol=tol).value
