@@ -28,7 +28,9 @@ statements fail and the verdict is "violated".
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from dataclasses import dataclass
 
 import torch
@@ -127,7 +129,7 @@ class Params:
             if self.d not in (None, 64):
                 raise UsageError(f"--d {self.d} conflicts with digits (d = 64)")
             return self.n or DEFAULT_N, 64
-        ds = load_file(self.data)
+        ds = _load_file_once(self.data)
         for name, given, actual in (("n", self.n, ds.n), ("d", self.d, ds.d)):
             if given is not None and given != actual:
                 raise UsageError(f"--{name} {given} conflicts with {self.data} ({name} = {actual})")
@@ -147,13 +149,25 @@ def estimate_bytes(p: Params) -> float:
     return 8.0 * (units * per_unit + 2 * record + kernel)
 
 
+def _load_file_once(path: str) -> Dataset:
+    """A user file is read by validate(), estimate_bytes() and run(): read it once."""
+    stat = os.stat(path) if os.path.isfile(path) else None
+    key = (os.path.abspath(path), stat.st_mtime_ns if stat else None, stat.st_size if stat else 0)
+    return _load_file_cached(key, path)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_file_cached(key, path: str) -> Dataset:
+    return load_file(path)
+
+
 def load_data(p: Params, ctx: Context) -> Dataset:
     n, d = p.shape()
     if p.data == "sphere":
         return unit_sphere(n, d, ctx)
     if p.data == "digits":
         return digits(n, ctx)
-    return load_file(p.data)
+    return _load_file_once(p.data)
 
 
 def run(p: Params, ctx: Context) -> Report:
