@@ -246,7 +246,8 @@ def run(p: Params, ctx: Context) -> Report:
     resolvable = bound >= floor
     ratio_all = torch.where(resolvable, sq / bound, 0.0)[1:]  # k = 0 is 1 by definition
     ratio = ratio_all[:, target]
-    worst_ratio = float(ratio.max()) if lambda_ok else math.nan
+    # The bound needs 0 < 1 - eta lambda_0/2 (Thm 4.1's small step); otherwise it is not evaluable.
+    worst_ratio = float(ratio.max()) if lambda_ok and 0 < rate < 1 else math.nan
     compared = int(resolvable[1:, target[0]].sum())
     report.statements.append(
         Statement.at_most(
