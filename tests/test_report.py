@@ -41,6 +41,12 @@ def test_non_finite_measurement_is_not_evaluated():
     assert Statement.within("e", "", math.inf, (0, 1)).holds is None
 
 
+def test_mark_not_evaluable_clears_verdict_and_slack_and_keeps_the_detail():
+    s = Statement.at_most("b", "", 3.0, 2.0, detail="3 runs").mark_not_evaluable("not converged")
+    assert s.holds is None and s.slack is None and s.detail == "3 runs; not converged"
+    assert Statement.at_most("b", "", 3.0, 2.0).mark_not_evaluable("why").detail == "why"
+
+
 def test_verdicts():
     r = make_report()
     assert r.verdict == "inconclusive"  # no statements: nothing was checked

@@ -86,6 +86,13 @@ class Statement:
         slack = min(measured - lo, hi - measured)
         return cls(name, text, measured, "in", [lo, hi], round(slack, 12), bool(slack >= 0), detail)
 
+    def mark_not_evaluable(self, reason: str) -> Statement:
+        """Demote to n/a (holds and slack None) when the run cannot support the comparison,
+        e.g. it stopped before converging; ``reason`` is appended to the detail."""
+        self.holds, self.slack = None, None
+        self.detail = f"{self.detail}; {reason}" if self.detail else reason
+        return self
+
 
 @dataclass
 class Hypothesis:

@@ -282,8 +282,7 @@ def _null_projector(A64, rank):
 def _limit_statement(name, text, measured, tol, converged, why) -> Statement:
     statement = Statement.at_most(name, text, measured, tol)
     if not converged and statement.holds is False:
-        statement.holds = None
-        statement.detail = f"not converged within the budget ({why})"
+        statement.mark_not_evaluable(f"not converged within the budget ({why})")
     return statement
 
 

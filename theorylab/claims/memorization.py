@@ -229,8 +229,9 @@ def _fit_statement(max_error, tolerance, floor, dtype) -> Statement:
     detail = f"rounding floor 2 gamma_n max(|A||w|) = {floor:.3g}"
     statement = Statement.at_most("max_fit_error", text, max_error, tolerance, detail=detail)
     if statement.holds is False and floor > tolerance:
-        statement.holds = None
-        statement.detail += f"; above the tolerance, so {dtype} cannot resolve it here: lower --n"
+        statement.mark_not_evaluable(
+            f"above the tolerance, so {dtype} cannot resolve it here: lower --n"
+        )
     return statement
 
 

@@ -268,8 +268,9 @@ def _soudry_carmon(p: Params, ctx: Context, report: Report) -> None:
         f"{sum(r['kinks'] for r in regime)} converged at a kink",
     )  # fmt: skip
     if candidates == 0:
-        statement.holds, statement.slack = None, None
-        statement.detail += "; no run reached a differentiable local minimum: nothing to test"
+        statement.mark_not_evaluable(
+            "no run reached a differentiable local minimum: nothing to test"
+        )
     report.statements.append(statement)
 
     # Comparison 2: interpolation at d0 d1 >= 2N (empirical, every run).
@@ -286,8 +287,7 @@ def _soudry_carmon(p: Params, ctx: Context, report: Report) -> None:
         f"{budget_limited} non-zero runs stopped before converging",
     )  # fmt: skip
     if statement.holds is False and budget_limited > 0:
-        statement.holds = None
-        statement.detail += " (inconclusive: raise --max-iters)"
+        statement.mark_not_evaluable("inconclusive: raise --max-iters")
     report.statements.append(statement)
 
     # Comparison 3: the mechanism's exact certificate ||f - y|| <= N ||grad_W L|| / sigma_N(G).
@@ -454,8 +454,7 @@ def _nguyen_hein(p: Params, ctx: Context, report: Report) -> None:
         f"{int((~converged).sum())} not converged",
     )  # fmt: skip
     if candidates == 0:
-        statement.holds, statement.slack = None, None
-        statement.detail += "; no converged full-rank critical point: nothing to test"
+        statement.mark_not_evaluable("no converged full-rank critical point: nothing to test")
     report.statements.append(statement)
 
     ratios, saturated = [], 0
@@ -565,8 +564,7 @@ def _spurious_minima(p: Params, ctx: Context, report: Report) -> None:
         )
     )  # fmt: skip
     if contrast_budget_limited:  # none found, but some runs never reached a critical point
-        report.statements[-1].holds = None
-        report.statements[-1].detail += " (inconclusive: raise --max-iters)"
+        report.statements[-1].mark_not_evaluable("inconclusive: raise --max-iters")
     report.statements.append(
         Statement.at_most(
             "no_spurious_minima_wide",
