@@ -40,18 +40,29 @@ def unit_sphere(n: int, d: int, ctx: Context, stream: str = "data") -> Dataset:
     return Dataset(X, y, "sphere")
 
 
-def digits(n: int, ctx: Context, stream: str = "data") -> Dataset:
-    """n images from scikit-learn's digits (8x8, 1797 images), labels = standardised digit."""
+def digits_images(purpose: str = "this check") -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's digits (shipped offline): pixels (1797, 64) float64 and labels 0..9."""
     try:
         from sklearn.datasets import load_digits
-    except ImportError as exc:  # optional dependency
-        raise UsageError("--data digits needs scikit-learn: pip install 'theorylab[data]'") from exc
+    except ImportError as exc:  # a dependency, but keep the message clear if it is missing
+        raise UsageError(
+            f"{purpose} needs scikit-learn's digits: pip install 'theorylab[data]'"
+        ) from exc
     bunch = load_digits()
-    if n > len(bunch.target):
-        raise UsageError(f"n={n} exceeds the {len(bunch.target)} digits images")
-    order = torch.randperm(len(bunch.target), generator=ctx.generator(stream))[:n].numpy()
-    X = torch.as_tensor(bunch.data[order], dtype=torch.float64)
-    y = torch.as_tensor(bunch.target[order], dtype=torch.float64)
+    return (
+        torch.as_tensor(bunch.data, dtype=torch.float64),
+        torch.as_tensor(bunch.target, dtype=torch.long),
+    )
+
+
+def digits(n: int, ctx: Context, stream: str = "data") -> Dataset:
+    """n images from scikit-learn's digits (8x8, 1797 images), labels = standardised digit."""
+    images, labels = digits_images("--data digits")
+    if n > len(labels):
+        raise UsageError(f"n={n} exceeds the {len(labels)} digits images")
+    order = torch.randperm(len(labels), generator=ctx.generator(stream))[:n]
+    X = images[order]
+    y = labels[order].to(torch.float64)
     y = (y - y.mean()) / y.std().clamp_min(1e-12)
     return Dataset(X, y, "digits")
 

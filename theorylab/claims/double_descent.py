@@ -60,6 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..data import digits_images
 from ..errors import Inconclusive, UsageError
 from ..registry import Claim, param
 from ..report import Hypothesis, Report, Statement
@@ -862,19 +863,10 @@ def _ridge_solve(Z: torch.Tensor, y: torch.Tensor, reg: float) -> torch.Tensor:
 
 
 def _digits(ctx: Context, stream: str):
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:  # optional dependency
-        raise UsageError(
-            "the interpolation-threshold and trained-net checks need scikit-learn's digits: "
-            "pip install 'theorylab[data]'"
-        ) from exc
-    bunch = load_digits()
-    X = torch.as_tensor(bunch.data, dtype=torch.float64)
+    X, labels = digits_images("the interpolation-threshold and trained-net checks")
     X = X[:, X.std(dim=0) > 0]
     X = (X - X.mean(dim=0)) / X.std(dim=0)
     X = X * (math.sqrt(X.shape[1]) / X.norm(dim=1, keepdim=True))
-    labels = torch.as_tensor(bunch.target, dtype=torch.long)
     order = torch.randperm(len(labels), generator=ctx.generator(stream))
     return X[order], labels[order]
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..data import digits_images
 from ..errors import Inconclusive, UsageError
 from ..registry import Claim, param
 from ..report import Hypothesis, Report, Statement
@@ -236,20 +237,9 @@ def _fit_statement(max_error, tolerance, floor, dtype) -> Statement:
 
 
 # Statement 2: random labels ------------------------------------------------------------------
-def _load_digits():
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:  # optional dependency
-        raise UsageError("memorization needs scikit-learn: pip install 'theorylab[data]'") from exc
-    bunch = load_digits()
-    X = torch.as_tensor(bunch.data, dtype=torch.float64)
-    y = torch.as_tensor(bunch.target, dtype=torch.long)
-    return X, y
-
-
 def build_tasks(p: Params, ctx: Context):
     """(X_train, y_train, X_test, y_test), each stacked over TASKS: (T, n, 64) and (T, n)."""
-    X, y = _load_digits()
+    X, y = digits_images("memorization")
     order = torch.randperm(DIGITS_IMAGES, generator=ctx.generator("digits/split"))
     train, test = order[: p.train_size], order[p.train_size :]
     mean = X[train].mean(dim=0)
