@@ -1,7 +1,9 @@
 """Command line: ``python -m theorylab.check CLAIM [--param VALUE ...]``.
 
 Exit status: 0 every statement holds; 1 a statement is violated; 2 usage error or bad input
-(one line on stderr); 3 inconclusive (numerical failure, hypothesis of the check not reached).
+(one line on stderr); 3 inconclusive (numerical failure, hypothesis of the check not reached);
+4 internal error (an unexpected exception: one line on stderr naming the claim and the file
+the traceback was written to; never 1, which means "the theory was violated").
 """
 
 from __future__ import annotations
@@ -10,14 +12,19 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
+import time
+import traceback
 import types
 
 from . import progress
 from .errors import UsageError
-from .registry import CLAIM_MODULES, all_claims, field_type, get_claim
+from .outputs import check_plot_path, check_writable
+from .registry import CLAIM_MODULES, all_claims, field_type, get_claim, plot_function
 from .registry import check as _api_check
 
 USAGE_ERROR = 2
+INTERNAL_ERROR = 4
 
 
 class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -108,6 +115,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("theorylab.check: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not a verdict: exit 4 with the traceback saved
+        claim = argv[0] if argv and not argv[0].startswith("-") else "theorylab"
+        print(internal_error_line("theorylab.check", claim, exc), file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+def internal_error_line(program: str, claim: str, exc: BaseException) -> str:
+    """Write the current traceback to a file and return the one line that names it."""
+    path = save_traceback(claim)
+    where = f"traceback in {path}" if path else "traceback could not be saved"
+    return f"{program}: internal error in {claim}: {type(exc).__name__}: {exc} ({where})"
+
+
+def save_traceback(claim: str) -> str | None:
+    name = f"theorylab-{claim}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.traceback"
+    path = os.path.join(tempfile.gettempdir(), name)
+    try:
+        with open(path, "w") as f:
+            f.write(traceback.format_exc())
+    except OSError:
+        return None
+    return path
 
 
 def _main(argv: list[str]) -> int:
@@ -129,6 +158,10 @@ def _main(argv: list[str]) -> int:
     args = build_parser(claim).parse_args(argv[1:])
     if args.quiet:
         progress.disable()
+    if args.json and args.json != "-":
+        check_writable(args.json)
+    if args.plot:
+        check_plot_path(args.plot)
     values = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(claim.params)
@@ -151,10 +184,11 @@ def _main(argv: list[str]) -> int:
     if args.json and args.json != "-":
         _write(args.json, report.to_json() + "\n")
     if args.plot:
-        if report.failure is not None or claim.plot is None:
+        draw = plot_function(claim)
+        if report.failure is not None or draw is None:
             print(f"theorylab.check: no figure written: {report.verdict} run", file=sys.stderr)
         else:
-            claim.plot(report, args.plot)
+            draw(report, args.plot)
     return report.exit_status
 
 

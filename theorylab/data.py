@@ -6,6 +6,7 @@ run's device and dtype. Bad files raise :class:`~theorylab.errors.UsageError` wi
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -53,6 +54,44 @@ def digits_images(purpose: str = "this check") -> tuple[torch.Tensor, torch.Tens
         torch.as_tensor(bunch.data, dtype=torch.float64),
         torch.as_tensor(bunch.target, dtype=torch.long),
     )
+
+
+def mnist1d_arrays(
+    num_samples: int = 4000, generation_seed: int = 42, purpose: str = "this check"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST-1D (Greydanus 2020): 40-sample 1-D signals of the ten digit templates, shifted,
+    scaled, sheared and noised, generated procedurally by ``mnist1d.data.make_dataset`` (nothing
+    is downloaded). Returns all ``num_samples`` signals (n, 40) float64 and labels 0..9, train and
+    test halves of the package's split concatenated; callers split them with their own seeded
+    generator.
+
+    ``make_dataset`` seeds NumPy's and Python's *global* generators; their states are saved and
+    restored here so no other draw in the process is shifted. Results are cached per
+    (num_samples, generation_seed).
+    """
+    X, y = _mnist1d_cached(int(num_samples), int(generation_seed), purpose)
+    return X.clone(), y.clone()
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist1d_cached(num_samples: int, generation_seed: int, purpose: str):
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError as exc:
+        raise UsageError(f"{purpose} needs the mnist1d package: pip install mnist1d") from exc
+    import random
+
+    args = get_dataset_args()
+    args.num_samples, args.seed = num_samples, generation_seed
+    np_state, py_state = np.random.get_state(), random.getstate()
+    try:
+        data = make_dataset(args)
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+    X = np.concatenate([data["x"], data["x_test"]]).astype(np.float64)
+    y = np.concatenate([data["y"], data["y_test"]]).astype(np.int64)
+    return torch.as_tensor(X), torch.as_tensor(y)
 
 
 def digits(n: int, ctx: Context, stream: str = "data") -> Dataset:

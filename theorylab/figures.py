@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UsageError
-from .registry import CLAIM_MODULES, check, get_claim
+from .registry import CLAIM_MODULES, check, get_claim, plot_function
 from .report import Report
 
 # A log axis is used when the values are positive and span at least this factor.
@@ -53,11 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             names = args.claims or sorted(CLAIM_MODULES)
             claims = [get_claim(name) for name in names]
-            reports = [check(c.name, seed=args.seed) for c in claims if c.plot is not None]
+            drawable = [c for c in claims if plot_function(c) is not None]
+            reports = [check(c.name, seed=args.seed) for c in drawable]
         os.makedirs(args.out, exist_ok=True)
         for report in reports:
             path = os.path.join(args.out, f"{report.claim}.png")
-            get_claim(report.claim).plot(report, path)
+            plot_function(get_claim(report.claim))(report, path)
             print(f"{path}: {report.verdict}")
     except (UsageError, OSError) as exc:
         print(f"theorylab.figures: error: {exc}", file=sys.stderr)

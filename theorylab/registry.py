@@ -1,14 +1,30 @@
-"""Claim registry, typed parameters, and the one function that runs a check.
+"""Claim registry, typed parameters, the claim shape, and the one function that runs a check.
 
 Each claim module defines a frozen dataclass of parameters whose fields are declared with
 :func:`param` (default, help text, bounds, choices) and registers a :class:`Claim`. The CLI turns
 those fields into options (``kernel_samples`` -> ``--kernel-samples``) with the help text,
 type and default shown; :func:`make_params` validates values from either the CLI or the Python
 API with the same messages.
+
+The claim shape (docs/design.md)::
+
+    Params --simulate(params, ctx)--> Measurement --compare(measurement, params)--> Comparison
+
+``simulate`` measures (arrays and numbers in a plain dataclass, no verdicts); ``compare`` is a
+pure function turning a measurement into statements, hypotheses, quantities and series; the
+registry alone builds the :class:`~theorylab.report.Report`. Cheap ``preconditions`` run before
+the simulation, so a check whose own required hypothesis fails stops at once (inconclusive).
+A claim's figure is ``theorylab.plots.<claim>.plot(report, path)``, drawn from the report alone.
+Claims declare :class:`Mutant` s, planted mistakes in their theory that ``python -m
+theorylab.power`` applies one at a time to show the check can fail.
+
+This module imports neither torch nor any claim at import time: ``--list`` and ``--help``
+stay light.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -18,19 +34,19 @@ import pkgutil
 import time
 import types
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-import torch
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import Inconclusive, UsageError
-from .report import Report
-from .runtime import Context, available_memory_bytes, format_bytes
+from .report import Hypothesis, Report, Statement
 
-# name -> module: every module of theorylab/claims/ is a claim named after its file (it defines
-# CLAIM); modules are imported on first use.
+if TYPE_CHECKING:
+    from .runtime import Context
+
+# name -> module: every module (or package) of theorylab/claims/ is a claim named after its
+# file (it defines CLAIM); modules are imported on first use.
 CLAIM_MODULES = {
     info.name: f"theorylab.claims.{info.name}"
     for info in pkgutil.iter_modules(importlib.import_module("theorylab.claims").__path__)
@@ -49,20 +65,112 @@ def param(default, help: str, minimum=None, maximum=None, choices=None):
     )
 
 
+@dataclass
+class Comparison:
+    """What :func:`compare` returns: everything of the report that is not run metadata."""
+
+    statements: list[Statement]
+    hypotheses: list[Hypothesis] = field(default_factory=list)
+    quantities: dict[str, Any] = field(default_factory=dict)
+    series: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A planted mistake in a claim's theory (or measurement), applied at run time.
+
+    ``patches`` maps a dotted attribute path (``"theorylab.theory.du2019.h_inf"``) to its
+    replacement; the claim must reach the patched object through its module attribute (call
+    ``du2019.h_inf(...)``, not a name imported with ``from ... import``), which the power audit
+    checks by requiring the baseline and mutated reports to differ where declared. ``caught``
+    is the declared expectation: True when the check must flip (violated or inconclusive);
+    False documents a known blind spot, which the audit still runs and reports.
+    """
+
+    name: str
+    description: str
+    patches: dict[str, Any]
+    caught: bool = True
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        saved = []
+        try:
+            for path, replacement in self.patches.items():
+                module_name, _, attr = path.rpartition(".")
+                owner = _resolve(module_name)
+                if not hasattr(owner, attr):
+                    raise AttributeError(f"mutant {self.name}: {path} does not exist")
+                saved.append((owner, attr, getattr(owner, attr)))
+                setattr(owner, attr, replacement)
+            yield
+        finally:
+            for owner, attr, original in reversed(saved):
+                setattr(owner, attr, original)
+
+
+def _resolve(dotted: str) -> Any:
+    """The module or object named ``dotted`` (``pkg.module`` or ``pkg.module.Class``)."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ModuleNotFoundError(dotted)
+
+
 @dataclass(frozen=True)
 class Claim:
+    """A registered claim.
+
+    New claims give ``simulate`` and ``compare`` (the claim shape); ``run`` (params, ctx) ->
+    Report is the older single-function form, still accepted. ``negative_control`` holds
+    parameter values under which the check must report a violation (the contract test runs
+    it); ``quick`` holds small parameter values for fast tests and for the power audit
+    (``power_params`` overrides them for the audit where it needs more).
+    """
+
     name: str
     summary: str
     params: type
-    run: Callable[[Any, Context], Report]
+    run: Callable[[Any, Context], Report] | None = None
     estimate_bytes: Callable[[Any], float] | None = None
     plot: Callable[[Report, str], None] | None = None
+    simulate: Callable[[Any, Context], Any] | None = None
+    compare: Callable[[Any, Any], Comparison] | None = None
+    preconditions: Callable[[Any], list[Hypothesis]] | None = None
+    mutants: tuple[Mutant, ...] = ()
+    quick: dict[str, Any] = field(default_factory=dict)
+    power_params: dict[str, Any] | None = None
+    negative_control: dict[str, Any] | None = None
+    citation: str = ""
+
+    def __post_init__(self):
+        if self.run is None and (self.simulate is None or self.compare is None):
+            raise TypeError(f"claim {self.name}: give simulate and compare (or run)")
 
 
 def get_claim(name: str) -> Claim:
     if name not in CLAIM_MODULES:
         raise UsageError(f"no such claim: {name} (known: {', '.join(sorted(CLAIM_MODULES))})")
     return importlib.import_module(CLAIM_MODULES[name]).CLAIM
+
+
+def plot_function(claim: Claim) -> Callable[[Report, str], None] | None:
+    """The claim's figure: ``Claim.plot`` if given, else ``theorylab.plots.<name>.plot``."""
+    if claim.plot is not None:
+        return claim.plot
+    try:
+        module = importlib.import_module(f"theorylab.plots.{claim.name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"theorylab.plots.{claim.name}":
+            return None
+        raise
+    return getattr(module, "plot", None)
 
 
 def all_claims() -> list[Claim]:
@@ -160,6 +268,18 @@ def check(
     """
     claim = get_claim(name)
     params = make_params(claim, values)
+    return run_claim(claim, params, seed=seed, device=device, dtype=dtype)
+
+
+def run_claim(
+    claim: Claim, params: Any, *, seed: int = 0, device: str = "cpu", dtype: str = "float64"
+) -> Report:
+    """Run a registered claim on validated parameters (see :func:`check`)."""
+    import torch
+
+    from .runtime import Context, available_memory_bytes, format_bytes
+
+    name = claim.name
     ctx = Context(seed=seed, device=device, dtype=dtype)
     if claim.estimate_bytes is not None:
         need, available = claim.estimate_bytes(params), available_memory_bytes(device)
@@ -172,7 +292,7 @@ def check(
     param_dict = dataclasses.asdict(params)
     start = time.perf_counter()
     try:
-        report = claim.run(params, ctx)
+        report = _build_report(claim, params, ctx)
     except Inconclusive as exc:
         report = Report(claim=name, params={}, seed=seed, device=device, dtype=dtype)
         report.failure, report.failure_step = str(exc), exc.step
@@ -181,4 +301,26 @@ def check(
     report.theorylab_version, report.torch_version = __version__, torch.__version__
     report.run_hash = run_hash(name, param_dict, ctx)
     report.timing = {"total_s": round(time.perf_counter() - start, 3)}
+    return report
+
+
+def _build_report(claim: Claim, params: Any, ctx: Context) -> Report:
+    """The report of one run: simulate -> compare (or the older ``run``)."""
+    if claim.run is not None and claim.simulate is None:
+        return claim.run(params, ctx)
+    report = Report(claim=claim.name, params={}, seed=ctx.seed, device=ctx.device, dtype=ctx.dtype)
+    if claim.preconditions is not None:
+        report.hypotheses.extend(claim.preconditions(params))
+        unmet = [h for h in report.hypotheses if h.required and not h.met]
+        if unmet:  # the check's own precondition fails: no simulation can give a verdict
+            report.failure = f"required hypothesis {unmet[0].name} not met: {unmet[0].detail}"
+            return report
+    measurement = claim.simulate(params, ctx)
+    comparison = claim.compare(measurement, params)
+    if not isinstance(comparison, Comparison):
+        raise TypeError(f"{claim.name}: compare returned {type(comparison).__name__}")
+    report.statements = list(comparison.statements)
+    report.hypotheses.extend(comparison.hypotheses)
+    report.quantities = dict(comparison.quantities)
+    report.series = dict(comparison.series)
     return report

@@ -8,6 +8,18 @@ tight the comparison is:
 - ``in [lo, hi]``: slack = min(measured - lo, hi - measured), the distance to the nearer edge
   (negative outside the interval), in the units of the measured value (e.g. an exponent).
 
+Every statement carries a *power* label, what kind of evidence it is:
+
+- ``exact``: an identity or closed form within rounding or Monte-Carlo error (declared by the
+  claim, ``power="exact"``);
+- ``interval``: two-sided (``within``: an exponent window, a z-score band);
+- ``bound``: one-sided with slack at most ``LOOSE_SLACK`` (3) at this run: it would see a
+  mistake of a factor of a few;
+- ``sanity``: one-sided and looser than that: it can catch a gross error only, and is not a
+  test of the theory's constants.
+
+One-sided statements are labelled from their slack unless the claim declares the label.
+
 ``holds`` is ``None`` when the statement could not be evaluated (non-finite measurement); the
 report is then inconclusive. Reports round-trip through JSON with the stable keys of
 ARCHITECTURE.md; non-finite floats are written as the strings "inf", "-inf", "nan" so the
@@ -30,6 +42,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 VERDICT_EXIT_STATUS = {"holds": 0, "violated": 1, "inconclusive": 3}
+# Exit status of an unexpected exception inside a claim (never 1, which means "violated").
+INTERNAL_ERROR = 4
+POWER_LABELS = ("exact", "interval", "bound", "sanity")
+# A one-sided statement looser than this (slack = reference/measured or its inverse) is a
+# sanity bound: a planted factor-2 or factor-3 mistake in the theory would not flip it.
+LOOSE_SLACK = 3.0
+
+
+def _one_sided_power(slack: float | None, declared: str | None) -> str | None:
+    if declared is not None:
+        if declared not in POWER_LABELS:
+            raise ValueError(f"power must be one of {', '.join(POWER_LABELS)}, got {declared!r}")
+        return declared
+    if slack is None or not math.isfinite(slack):
+        return "sanity" if slack is not None else None
+    return "bound" if slack <= LOOSE_SLACK else "sanity"
 
 
 def _finite(x: float) -> bool:
@@ -54,37 +82,44 @@ class Statement:
     slack: float | None
     holds: bool | None
     detail: str = ""
+    power: str | None = None
 
     @classmethod
-    def at_most(cls, name, text, measured, reference, strict=False, detail="") -> Statement:
+    def at_most(
+        cls, name, text, measured, reference, strict=False, detail="", power=None
+    ) -> Statement:
         measured, reference = float(measured), float(reference)
+        rel = "<" if strict else "<="
         if not (_finite(measured) and not math.isnan(reference)):
-            return cls(name, text, measured, "<" if strict else "<=", reference, None, None, detail)
+            return cls(name, text, measured, rel, reference, None, None, detail, power)
         holds = measured < reference if strict else measured <= reference
-        return cls(
-            name, text, measured, "<" if strict else "<=", reference,
-            round(_ratio(reference, measured), 12), bool(holds), detail,
-        )  # fmt: skip
+        slack = round(_ratio(reference, measured), 12)
+        power = _one_sided_power(slack, power)
+        return cls(name, text, measured, rel, reference, slack, bool(holds), detail, power)
 
     @classmethod
-    def at_least(cls, name, text, measured, reference, strict=False, detail="") -> Statement:
+    def at_least(
+        cls, name, text, measured, reference, strict=False, detail="", power=None
+    ) -> Statement:
         measured, reference = float(measured), float(reference)
+        rel = ">" if strict else ">="
         if not (_finite(measured) and not math.isnan(reference)):
-            return cls(name, text, measured, ">" if strict else ">=", reference, None, None, detail)
+            return cls(name, text, measured, rel, reference, None, None, detail, power)
         holds = measured > reference if strict else measured >= reference
-        return cls(
-            name, text, measured, ">" if strict else ">=", reference,
-            round(_ratio(measured, reference), 12), bool(holds), detail,
-        )  # fmt: skip
+        slack = round(_ratio(measured, reference), 12)
+        power = _one_sided_power(slack, power)
+        return cls(name, text, measured, rel, reference, slack, bool(holds), detail, power)
 
     @classmethod
-    def within(cls, name, text, measured, interval, detail="") -> Statement:
+    def within(cls, name, text, measured, interval, detail="", power="interval") -> Statement:
         lo, hi = float(interval[0]), float(interval[1])
         measured = float(measured)
+        power = _one_sided_power(None, power)
         if not _finite(measured):
-            return cls(name, text, measured, "in", [lo, hi], None, None, detail)
+            return cls(name, text, measured, "in", [lo, hi], None, None, detail, power)
         slack = min(measured - lo, hi - measured)
-        return cls(name, text, measured, "in", [lo, hi], round(slack, 12), bool(slack >= 0), detail)
+        holds = bool(slack >= 0)
+        return cls(name, text, measured, "in", [lo, hi], round(slack, 12), holds, detail, power)
 
     def mark_not_evaluable(self, reason: str) -> Statement:
         """Demote to n/a (holds and slack None) when the run cannot support the comparison,
@@ -219,6 +254,7 @@ class Report:
             s = dict(s)
             for key in ("measured", "reference", "slack"):
                 s[key] = _decode_number(s[key])
+            s.setdefault("power", None)  # reports written before power labels existed
             statements.append(Statement(**s))
         quantities = {k: _decode_number(v) for k, v in data.get("quantities", {}).items()}
         return cls(
@@ -251,7 +287,7 @@ class Report:
             step = f" (step {self.failure_step})" if self.failure_step is not None else ""
             lines.append(f"INCONCLUSIVE{step}: {self.failure}")
         if self.statements:
-            rows = [("statement", "measured", "rel", "reference", "slack", "holds")]
+            rows = [("statement", "measured", "rel", "reference", "slack", "power", "holds")]
             for s in self.statements:
                 ref = (
                     f"[{_fmt(s.reference[0])}, {_fmt(s.reference[1])}]"
@@ -259,7 +295,10 @@ class Report:
                     else _fmt(s.reference)
                 )
                 verdict = {True: "yes", False: "NO", None: "n/a"}[s.holds]
-                rows.append((s.name, _fmt(s.measured), s.relation, ref, _fmt(s.slack), verdict))
+                power = s.power or "-"
+                rows.append(
+                    (s.name, _fmt(s.measured), s.relation, ref, _fmt(s.slack), power, verdict)
+                )
             widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
             for j, r in enumerate(rows):
                 lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
