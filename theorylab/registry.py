@@ -215,6 +215,93 @@ def _coerce(name: str, value: Any, base: type, optional: bool) -> Any:
     raise TypeError(f"unsupported parameter type {base} for {name}")
 
 
+def parse_value(label: str, text: str, base: type, optional: bool = False) -> Any:
+    """One command-line value typed like its parameter: the one parser behind ``check``'s
+    options and ``sweep``'s ``--grid`` values (``label`` names the option in the message).
+
+    ``none`` (any case) is the computed default of an optional parameter; booleans read
+    true/false/yes/no/1/0. Bounds are checked later, by :func:`make_params`.
+
+    Example:
+        >>> parse_value("--width", "64", int), parse_value("--eta", "none", float, True)
+        (64, None)
+        >>> parse_value("--width", "1.5", int)
+        Traceback (most recent call last):
+        ...
+        theorylab.errors.UsageError: --width must be an integer, got '1.5'
+    """
+    text = text.strip()
+    if optional and text.lower() == "none":
+        return None
+    if base is bool:
+        lowered = text.lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise UsageError(f"{label} must be true or false, got {text!r}")
+    if base in (int, float):
+        try:
+            return base(text)
+        except ValueError:
+            kind = "an integer" if base is int else "a number"
+            raise UsageError(f"{label} must be {kind}, got {text!r}") from None
+    return text
+
+
+def split_list(label: str, text: str) -> list[str]:
+    """The items of a comma-separated list, stripped; an empty item (``1,,2``, a trailing
+    comma, an empty string) is refused, so every command reads a list the same way.
+
+    Example:
+        >>> split_list("--p-grid", " 1, 2,3 ")
+        ['1', '2', '3']
+        >>> split_list("--p-grid", "1,,2")
+        Traceback (most recent call last):
+        ...
+        theorylab.errors.UsageError: --p-grid '1,,2': empty value (values are separated by commas)
+    """
+    items = [item.strip() for item in text.split(",")]
+    if any(item == "" for item in items):
+        raise UsageError(f"{label} {text!r}: empty value (values are separated by commas)")
+    return items
+
+
+def parse_list(
+    label: str,
+    text: str,
+    base: type = float,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    unique: bool = True,
+) -> list[Any]:
+    """A comma-separated list parameter (``p_grid="50,100,200"``), typed and checked:
+    every item of type ``base`` (finite for floats), ``>= minimum`` and ``> above`` when
+    given, no item twice when ``unique``. Claims parse their list-valued string parameters
+    with this in ``validate()``, so check and sweep refuse the same values with the same line.
+
+    Example:
+        >>> parse_list("--width-factors", "0.5,1,2", float, above=0)
+        [0.5, 1.0, 2.0]
+        >>> parse_list("--p-grid", "10,x", int)
+        Traceback (most recent call last):
+        ...
+        theorylab.errors.UsageError: --p-grid must be an integer, got 'x'
+    """
+    values = [parse_value(label, item, base) for item in split_list(label, text)]
+    for value in values:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UsageError(f"{label} must be finite numbers, got {text!r}")
+        if minimum is not None and value < minimum:
+            raise UsageError(f"{label} values must be >= {minimum}, got {value!r}")
+        if above is not None and value <= above:
+            raise UsageError(f"{label} values must be > {above}, got {value!r}")
+    if unique and len(set(values)) != len(values):
+        raise UsageError(f"{label} repeats a value: {text!r}")
+    return values
+
+
 def make_params(claim: Claim, values: dict[str, Any]):
     """Validated parameter dataclass from user values (unknown names and bad values: UsageError)."""
     fields = {f.name: f for f in dataclasses.fields(claim.params)}
@@ -246,11 +333,45 @@ def make_params(claim: Claim, values: dict[str, Any]):
     return params
 
 
+def settings_hash(**settings: Any) -> str:
+    """The one settings hash: sha256 of the canonical JSON of ``settings`` (keys sorted), 16
+    hex digits. :func:`run_hash` (with the seed) and the sweep store's cell hash (without it)
+    are both this function.
+
+    Example:
+        >>> settings_hash(a=1, b=[2, 3]) == settings_hash(b=[2, 3], a=1)
+        True
+    """
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def run_hash(claim: str, params: dict, ctx: Context) -> str:
     """Identifies a run by its settings (claim, every parameter, seed, device, dtype)."""
-    key = {"claim": claim, "params": params, "seed": ctx.seed, "device": ctx.device}
-    key["dtype"] = ctx.dtype
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return settings_hash(
+        claim=claim, params=params, seed=ctx.seed, device=ctx.device, dtype=ctx.dtype
+    )
+
+
+def check_memory(claim: Claim, params: Any, device: str, available: float | None = None) -> None:
+    """The one memory guard: UsageError when the claim's estimate for ``params`` exceeds
+    ``MEMORY_FRACTION`` of the memory available on ``device`` (``available`` if given, else
+    measured now). An estimate too large for a float counts as infinite, never a crash."""
+    if claim.estimate_bytes is None:
+        return
+    from .runtime import available_memory_bytes, format_bytes
+
+    try:
+        need = float(claim.estimate_bytes(params))
+    except OverflowError:
+        need = math.inf
+    if available is None:
+        available = available_memory_bytes(device)
+    if need > MEMORY_FRACTION * available:
+        raise UsageError(
+            f"{claim.name} with these parameters needs an estimated {format_bytes(need)} of "
+            f"{device} memory; {format_bytes(available)} is available (limit "
+            f"{MEMORY_FRACTION:.0%}): reduce the width or the sizes"
+        )
 
 
 def check(
@@ -277,18 +398,11 @@ def run_claim(
     """Run a registered claim on validated parameters (see :func:`check`)."""
     import torch
 
-    from .runtime import Context, available_memory_bytes, format_bytes
+    from .runtime import Context
 
     name = claim.name
     ctx = Context(seed=seed, device=device, dtype=dtype)
-    if claim.estimate_bytes is not None:
-        need, available = claim.estimate_bytes(params), available_memory_bytes(device)
-        if need > MEMORY_FRACTION * available:
-            raise UsageError(
-                f"{name} with these parameters needs an estimated {format_bytes(need)} of "
-                f"{device} memory; {format_bytes(available)} is available (limit "
-                f"{MEMORY_FRACTION:.0%}): reduce the width or the sizes"
-            )
+    check_memory(claim, params, device)
     param_dict = dataclasses.asdict(params)
     start = time.perf_counter()
     try:
