@@ -135,3 +135,105 @@ def test_closed_pipe_keeps_the_verdict_and_prints_no_traceback():
     stderr = proc.stderr.read()
     assert proc.wait() in (0, 1)
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+# Reliability (issue 14): one line, never a traceback, outputs checked before the work -------
+
+
+@pytest.fixture
+def no_run(monkeypatch):
+    """Fail the test if a claim would run: refusals must come before any work."""
+    import theorylab.registry as registry
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the claim ran although the request should have been refused")
+
+    monkeypatch.setattr(registry, "run_claim", refuse)
+
+
+@pytest.mark.parametrize(
+    "plot, message",
+    [
+        ("figure.xyz", "unsupported figure format .xyz"),
+        ("figure", "unsupported figure format (none)"),
+        ("no/such/folder/figure.png", "does not exist"),
+        (".", "unsupported figure format"),
+    ],
+)
+def test_bad_plot_path_is_refused_before_the_run(
+    capsys, tmp_path, monkeypatch, no_run, plot, message
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["near_init", *TINY, "--plot", plot]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and message in err, err
+
+
+def test_bad_json_path_is_refused_before_the_run(capsys, tmp_path, no_run):
+    same = str(tmp_path / "r.png")
+    cases = [
+        (["--json", str(tmp_path)], "is a directory"),
+        (["--json", str(tmp_path / "missing" / "r.json")], "does not exist"),
+        (["--json", same, "--plot", same], "are the same file"),
+    ]
+    for extra, message in cases:
+        assert main(["near_init", *TINY, *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+
+
+def test_no_arguments_is_one_line_on_stderr(capsys):
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "missing CLAIM" in err
+
+
+def test_help_returns_instead_of_exiting(capsys):
+    assert main(["near_init", "--help"]) == 0
+    assert "--width" in capsys.readouterr().out
+    assert main(["--help"]) == 0
+    assert "near_init" in capsys.readouterr().out
+
+
+def test_list_reads_summaries_without_importing_claims():
+    import theorylab.check as cli
+    from theorylab.registry import CLAIM_MODULES, get_claim
+
+    for name in CLAIM_MODULES:
+        assert cli.claim_summary(name) == get_claim(name).summary
+    source = 'X = 1\nCLAIM = Claim(name="a", summary="one " "line", params=P)\n'
+    assert cli._summary_from_source(source) == "one line"
+    assert cli._summary_from_source('CLAIM = Claim("a", "positional", P)') == "positional"
+    assert cli._summary_from_source("CLAIM = Claim('a', summary=SUMMARY)") is None
+
+
+def test_an_exception_in_a_claim_is_exit_4_with_a_saved_traceback(capsys, monkeypatch):
+    """A bug is never exit 1 (violated): one line naming the claim and the traceback file."""
+    import theorylab.registry as registry
+
+    def broken(claim, params, ctx):
+        return 1.0 / 0.0
+
+    monkeypatch.setattr(registry, "_build_report", broken)
+    assert main(["near_init", *TINY]) == 4
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "internal error in near_init: ZeroDivisionError" in err
+    path = err.rsplit("traceback in ", 1)[1].rstrip(")\n")
+    with open(path) as f:
+        assert "ZeroDivisionError" in f.read()
+
+
+def test_quiet_inconclusive_names_the_statements_that_could_not_be_evaluated(capsys, monkeypatch):
+    import theorylab.registry as registry
+    from theorylab.report import Statement
+
+    def not_evaluable(claim, params, ctx):
+        report = Report("near_init", {}, ctx.seed, ctx.device, ctx.dtype)
+        report.statements.append(Statement.at_most("risk", "r <= 1", float("nan"), 1.0))
+        return report
+
+    monkeypatch.setattr(registry, "_build_report", not_evaluable)
+    assert main(["near_init", *TINY, "--quiet"]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "not evaluable" in err and "risk" in err

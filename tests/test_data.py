@@ -1,5 +1,7 @@
 """Data loaders: synthetic sphere, user files (.npz / .csv) and their failure messages."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -74,3 +76,39 @@ def test_parallel_pairs_finds_parallel_and_antiparallel_rows():
     X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-2.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
     assert parallel_pairs(X) == [(0, 2)]
     assert parallel_pairs(torch.eye(3, dtype=torch.float64)) == []
+
+
+def test_directory_is_named_as_such(tmp_path):
+    with pytest.raises(UsageError, match="is a directory"):
+        load_file(str(tmp_path))
+
+
+def test_npz_too_large_is_refused_from_its_header_before_inflating(tmp_path):
+    """A compressed member that would inflate past the limit is refused from its .npy header:
+    here 2e6 zeros (16 MB as float64, a few kB compressed) against a 1 MB limit."""
+    import time
+
+    from theorylab.data import file_shape, npz_headers
+
+    path = str(tmp_path / "bomb.npz")
+    np.savez_compressed(path, X=np.zeros((200_000, 10)), y=np.zeros(200_000))
+    assert os.path.getsize(path) < 100_000
+    headers = npz_headers(path)
+    assert headers["X"] == ((200_000, 10), np.dtype("float64"))
+    assert file_shape(path) == (200_000, 10)
+    start = time.perf_counter()
+    with pytest.raises(UsageError, match=r"X \(200000, 10\) float64.*more than the 1.0 MiB"):
+        load_file(path, max_bytes=2**20)
+    assert time.perf_counter() - start < 0.5
+    assert load_file(path).n == 200_000  # within the default limit (half the free memory)
+
+
+def test_npz_with_a_member_that_is_not_npy(tmp_path):
+    import zipfile
+
+    path = str(tmp_path / "odd.npz")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", b"not an array")
+        archive.writestr("y.npy", b"nor this")
+    with pytest.raises(UsageError, match="could not be read"):
+        load_file(path)

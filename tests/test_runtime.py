@@ -40,3 +40,20 @@ def test_cuda_without_cuda_is_a_usage_error():
 
 def test_format_bytes():
     assert format_bytes(3 * 2**30) == "3.0 GiB"
+
+
+def test_format_bytes_never_overflows():
+    """An estimate too large for a float (a Python int of 400 digits) still formats."""
+    assert format_bytes(10**400) == "8.3e+375 YiB"  # 10^400 / 1024^8 = 8.27e375
+    assert format_bytes(-(10**400)).startswith("-8.3e+375")
+    assert format_bytes(float("inf")) == "inf YiB"
+    assert format_bytes(1023) == "1023.0 B" and format_bytes(2**80) == "1.0 YiB"
+
+
+def test_importing_runtime_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, theorylab.runtime; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip() == "False"

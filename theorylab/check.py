@@ -9,7 +9,9 @@ the traceback was written to; never 1, which means "the theory was violated").
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
+import importlib.util
 import os
 import sys
 import tempfile
@@ -19,8 +21,8 @@ import types
 
 from . import progress
 from .errors import UsageError
-from .outputs import check_plot_path, check_writable
-from .registry import CLAIM_MODULES, all_claims, field_type, get_claim, plot_function
+from .outputs import check_distinct, check_plot_path, check_writable
+from .registry import CLAIM_MODULES, field_type, get_claim, parse_value, plot_function
 from .registry import check as _api_check
 
 USAGE_ERROR = 2
@@ -36,20 +38,40 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class _ParserExit(Exception):
+    """argparse finished on its own (``--help``): the status to return from :func:`main`."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports errors as one line on stderr (exit 2), never a usage block."""
+    """argparse that reports errors as one line on stderr (exit 2), never a usage block, and
+    that returns from ``--help`` instead of raising SystemExit (so :func:`main` returns)."""
 
     def error(self, message: str):
         raise UsageError(message)
 
+    def _print_message(self, message: str, file=None):
+        if message:
+            _emit(message.rstrip("\n"), file or sys.stderr)
 
-def _typed(base: type, flag: str):
+    def exit(self, status: int = 0, message: str | None = None):
+        if message:
+            print(message.rstrip("\n"), file=sys.stderr)
+        raise _ParserExit(status)
+
+
+def _typed(base: type, flag: str, optional: bool = False):
+    """argparse type for one option: :func:`theorylab.registry.parse_value` (shared with the
+    sweep's ``--grid`` values)."""
+
     def parse(text: str):
         try:
-            return base(text)
-        except ValueError:
-            kind = {int: "an integer", float: "a number"}.get(base, base.__name__)
-            raise argparse.ArgumentTypeError(f"{flag} must be {kind}, got {text!r}") from None
+            return parse_value(flag, text, base, optional)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     parse.__name__ = base.__name__
     return parse
@@ -63,7 +85,7 @@ def build_parser(claim) -> OneLineParser:
     )
     group = parser.add_argument_group(f"{claim.name} parameters")
     for f in dataclasses.fields(claim.params):
-        base, _optional = field_type(claim.params, f)
+        base, optional = field_type(claim.params, f)
         flag = "--" + f.name.replace("_", "-")
         meta = f.metadata
         help_text = meta["help"]
@@ -78,7 +100,7 @@ def build_parser(claim) -> OneLineParser:
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
-            kwargs["type"] = _typed(base, flag) if base in (int, float) else str
+            kwargs["type"] = _typed(base, flag, optional) if base in (int, float) else str
             kwargs["metavar"] = base.__name__.upper()
             if meta.get("choices"):
                 kwargs["choices"] = list(meta["choices"])
@@ -100,22 +122,70 @@ def build_parser(claim) -> OneLineParser:
 
 
 def list_claims() -> str:
-    claims = all_claims()
-    width = max(len(c.name) for c in claims)
-    return "\n".join(f"{c.name.ljust(width)}  {c.summary}" for c in claims)
+    """``name  summary`` per claim, read from the claim modules' source (see
+    :func:`claim_summary`): listing the claims imports none of them."""
+    names = sorted(CLAIM_MODULES)
+    width = max(len(name) for name in names)
+    return "\n".join(f"{name.ljust(width)}  {claim_summary(name)}" for name in names)
+
+
+def claim_summary(name: str) -> str:
+    """The ``summary`` of claim ``name``, read from ``CLAIM = Claim(..., summary="...")`` in
+    its module's source without importing it (a claim module may import torch at its top);
+    a summary that is not a string literal there is read by importing the module."""
+    module = CLAIM_MODULES[name]
+    try:
+        spec = importlib.util.find_spec(module)
+        path = spec.origin if spec is not None else None
+        if path and path.endswith(".py"):
+            with open(path, encoding="utf-8") as f:
+                summary = _summary_from_source(f.read())
+            if summary is not None:
+                return summary
+    except (OSError, SyntaxError, ValueError, ImportError):
+        pass
+    return get_claim(name).summary
+
+
+def _summary_from_source(source: str) -> str | None:
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+            continue
+        if not any(isinstance(t, ast.Name) and t.id == "CLAIM" for t in node.targets):
+            continue
+        call = node.value
+        candidates = [k.value for k in call.keywords if k.arg == "summary"]
+        candidates += call.args[1:2]  # Claim(name, summary, ...)
+        for candidate in candidates:
+            try:
+                value = ast.literal_eval(candidate)
+            except ValueError:
+                return None
+            return value if isinstance(value, str) else None
+    return None
+
+
+USAGE = (
+    "usage: python -m theorylab.check CLAIM [--param VALUE ...] [--seed S] "
+    "[--device cpu|cuda] [--dtype float64|float32] [--json PATH] [--plot PATH] "
+    "[--quiet]\n       python -m theorylab.check --list\n"
+    "       python -m theorylab.check CLAIM --help"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return _main(argv)
+    except _ParserExit as exc:
+        return exc.status
     except UsageError as exc:
         print(f"theorylab.check: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("theorylab.check: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug, not a verdict: exit 4 with the traceback saved
+    except (Exception, SystemExit) as exc:  # a bug, not a verdict: exit 4, traceback saved
         claim = argv[0] if argv and not argv[0].startswith("-") else "theorylab"
         print(internal_error_line("theorylab.check", claim, exc), file=sys.stderr)
         return INTERNAL_ERROR
@@ -125,11 +195,15 @@ def internal_error_line(program: str, claim: str, exc: BaseException) -> str:
     """Write the current traceback to a file and return the one line that names it."""
     path = save_traceback(claim)
     where = f"traceback in {path}" if path else "traceback could not be saved"
-    return f"{program}: internal error in {claim}: {type(exc).__name__}: {exc} ({where})"
+    message = " ".join(str(exc).split())  # one line, whatever the exception's text
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return f"{program}: internal error in {claim}: {type(exc).__name__}: {message} ({where})"
 
 
 def save_traceback(claim: str) -> str | None:
-    name = f"theorylab-{claim}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.traceback"
+    safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in claim)[:64]
+    name = f"theorylab-{safe}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.traceback"
     path = os.path.join(tempfile.gettempdir(), name)
     try:
         with open(path, "w") as f:
@@ -140,16 +214,16 @@ def save_traceback(claim: str) -> str | None:
 
 
 def _main(argv: list[str]) -> int:
-    if not argv or argv[0] in ("-h", "--help"):
-        print(
-            "usage: python -m theorylab.check CLAIM [--param VALUE ...] [--seed S] "
-            "[--device cpu|cuda] [--dtype float64|float32] [--json PATH] [--plot PATH] "
-            "[--quiet]\n       python -m theorylab.check --list\n"
-            "       python -m theorylab.check CLAIM --help\n\nclaims:\n" + list_claims()
-        )
-        return 0 if argv else USAGE_ERROR
+    if not argv:
+        known = ", ".join(sorted(CLAIM_MODULES))
+        raise UsageError(f"missing CLAIM (known: {known}); see python -m theorylab.check --help")
+    if argv[0] in ("-h", "--help"):
+        _emit(USAGE + "\n\nclaims:\n" + list_claims())
+        return 0
     if argv[0] == "--list":
-        print(list_claims())
+        if len(argv) > 1:
+            raise UsageError(f"--list takes no other argument, got {argv[1]!r}")
+        _emit(list_claims())
         return 0
     if argv[0].startswith("-"):
         known = ", ".join(sorted(CLAIM_MODULES))
@@ -158,10 +232,14 @@ def _main(argv: list[str]) -> int:
     args = build_parser(claim).parse_args(argv[1:])
     if args.quiet:
         progress.disable()
+    # Every output path is checked before the run: a run is never lost to a bad path.
     if args.json and args.json != "-":
         check_writable(args.json)
     if args.plot:
         check_plot_path(args.plot)
+        if not has_figure(claim.name) and claim.plot is None:
+            raise UsageError(f"--plot: claim {claim.name} has no figure")
+        check_distinct(args.json, args.plot)
     values = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(claim.params)
@@ -172,8 +250,8 @@ def _main(argv: list[str]) -> int:
     try:
         if not args.quiet:
             print(report.table(), file=table_stream)
-        elif report.failure is not None:
-            print(f"theorylab.check: inconclusive: {report.failure}", file=sys.stderr)
+        elif report.verdict == "inconclusive":  # quiet silences the table, not the outcome
+            print(f"theorylab.check: inconclusive: {inconclusive_reason(report)}", file=sys.stderr)
         if args.json == "-":
             print(report.to_json())
         sys.stdout.flush()
@@ -184,12 +262,49 @@ def _main(argv: list[str]) -> int:
     if args.json and args.json != "-":
         _write(args.json, report.to_json() + "\n")
     if args.plot:
-        draw = plot_function(claim)
-        if report.failure is not None or draw is None:
-            print(f"theorylab.check: no figure written: {report.verdict} run", file=sys.stderr)
+        if report.verdict == "inconclusive":
+            print(
+                f"theorylab.check: no figure written to {args.plot}: an inconclusive run has "
+                "no figure",
+                file=sys.stderr,
+            )
         else:
-            draw(report, args.plot)
+            plot_function(claim)(report, args.plot)
     return report.exit_status
+
+
+def _emit(text: str, stream=None) -> None:
+    """Print ``text``; a reader that went away (``| head``) is not an error."""
+    stream = sys.stdout if stream is None else stream
+    try:
+        print(text, file=stream)
+        stream.flush()
+    except BrokenPipeError:
+        if stream is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def has_figure(name: str) -> bool:
+    """Whether ``theorylab/plots/<name>.py`` exists (found without importing it, so without
+    importing matplotlib)."""
+    try:
+        return importlib.util.find_spec(f"theorylab.plots.{name}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def inconclusive_reason(report) -> str:
+    """One line saying why a report has no verdict: its failure, an unmet required
+    hypothesis, or the statements that could not be evaluated."""
+    if report.failure is not None:
+        return report.failure
+    unmet = [h for h in report.hypotheses if h.required and not h.met]
+    if unmet:
+        return f"required hypothesis {unmet[0].name} not met: {unmet[0].detail}"
+    not_evaluable = [s.name for s in report.statements if s.holds is None]
+    if not_evaluable:
+        return f"statements not evaluable (non-finite or n/a): {', '.join(not_evaluable)}"
+    return "no statement was evaluated"
 
 
 def _write(path: str, text: str) -> None:

@@ -29,11 +29,6 @@ import sys
 import time
 from typing import TextIO
 
-try:  # optional: a nicer bar when tqdm is installed
-    from tqdm import tqdm as _tqdm
-except ImportError:  # pragma: no cover - depends on the environment
-    _tqdm = None
-
 DEFAULT_DELAY_S = 2.0
 ENV_SWITCH = "THEORYLAB_PROGRESS"
 
@@ -85,12 +80,11 @@ class Progress:
         self._last_draw = -float("inf")
         self._drawn = False
         self._bar = None
-        if use_tqdm is None:
-            use_tqdm = _tqdm is not None
-        if self.shown and use_tqdm and _tqdm is not None:
+        tqdm = _tqdm() if self.shown and use_tqdm is not False else None
+        if tqdm is not None:
             # A terminal reporting a 0 x 0 size (some pseudo-terminals) would hide tqdm's bar.
             columns, rows = _terminal_size(self.stream)
-            self._bar = _tqdm(
+            self._bar = tqdm(
                 total=total, desc=desc, unit=unit, file=self.stream, delay=delay,
                 mininterval=min_interval, leave=False, dynamic_ncols=columns > 0,
                 ncols=None if columns > 0 else 80, nrows=None if rows > 0 else 24,
@@ -161,6 +155,16 @@ class Progress:
 def progress(total: int | None, desc: str = "", **kwargs) -> Progress:
     """A :class:`Progress` for ``total`` units of work (see the module docstring)."""
     return Progress(total, desc, **kwargs)
+
+
+def _tqdm():
+    """tqdm's bar class, or None where tqdm is not installed. Imported only when a bar is
+    drawn: importing tqdm costs start-up time that ``--list`` and ``--help`` do not need."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return tqdm
 
 
 def _is_terminal(stream: TextIO) -> bool:
