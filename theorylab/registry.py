@@ -18,6 +18,11 @@ A claim's figure is ``theorylab.plots.<claim>.plot(report, path)``, drawn from t
 Claims declare :class:`Mutant` s, planted mistakes in their theory that ``python -m
 theorylab.power`` applies one at a time to show the check can fail.
 
+Claims outside the package (docs/user_claims.md) register with :func:`register` (or the
+decorator :func:`register_claim`) in a module of their own, or through an entry point of the
+group ``theorylab.claims`` in the user's package metadata; they then get everything a built-in
+claim has (``--help``, JSON, exit status, sweeps, ``--plot``, the power audit).
+
 This module imports neither torch nor any claim at import time: ``--list`` and ``--help``
 stay light.
 """
@@ -29,6 +34,7 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import keyword
 import math
 import pkgutil
 import time
@@ -45,13 +51,24 @@ from .report import Hypothesis, Report, Statement
 if TYPE_CHECKING:
     from .runtime import Context
 
-# name -> module: every module (or package) of theorylab/claims/ is a claim named after its
-# file (it defines CLAIM); modules are imported on first use.
+# name -> where the claim is: every module (or package) of theorylab/claims/ is a claim named
+# after its file (it defines CLAIM); claims registered from outside (register(), entry points)
+# are added with their module ("pkg.mod", which defines CLAIM or registers the claim when
+# imported) or their entry point value ("pkg.mod:attr"). Modules are imported on first use.
 CLAIM_MODULES = {
     info.name: f"theorylab.claims.{info.name}"
     for info in pkgutil.iter_modules(importlib.import_module("theorylab.claims").__path__)
     if not info.name.startswith("_")
 }
+BUILTIN_CLAIMS = frozenset(CLAIM_MODULES)
+ENTRY_POINT_GROUP = "theorylab.claims"
+# Claims registered in this process by register() / register_claim, by name.
+_REGISTERED: dict[str, Claim] = {}
+# Entry points that cannot name a claim (a clash, a bad name): the one-line error, raised when
+# the claim is asked for, so one broken package never breaks ``import theorylab``.
+_BROKEN: dict[str, str] = {}
+# Names whose module is being imported by get_claim: that module may register them.
+_LOADING: set[str] = set()
 
 # A run may use at most this fraction of the memory available when it starts.
 MEMORY_FRACTION = 0.5
@@ -155,9 +172,189 @@ class Claim:
 
 
 def get_claim(name: str) -> Claim:
+    """The claim registered as ``name`` (UsageError, one line, for an unknown name, a name two
+    registrations claim, or an entry point that does not load or does not give a Claim)."""
+    if name in _BROKEN:
+        raise UsageError(_BROKEN[name])
+    if name in _REGISTERED:
+        return _REGISTERED[name]
     if name not in CLAIM_MODULES:
         raise UsageError(f"no such claim: {name} (known: {', '.join(sorted(CLAIM_MODULES))})")
-    return importlib.import_module(CLAIM_MODULES[name]).CLAIM
+    target = CLAIM_MODULES[name]
+    if name in BUILTIN_CLAIMS and target == f"theorylab.claims.{name}":
+        return importlib.import_module(target).CLAIM
+    return _load_external(name, target)
+
+
+def _claim_name_error(name: Any) -> str | None:
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        return f"claim name {name!r} must be a Python identifier (letters, digits, _)"
+    return None
+
+
+def _origin(claim: Claim) -> str:
+    """The module a claim comes from (where a fresh process finds it again)."""
+    for fn in (claim.run, claim.simulate):
+        if fn is not None and getattr(fn, "__module__", None):
+            return fn.__module__
+    return claim.params.__module__
+
+
+def register(claim: Claim) -> Claim:
+    """Register a claim defined outside theorylab/claims/ and return it.
+
+    Call it at the top level of the module that defines the claim: the module is recorded,
+    so a sweep worker (a fresh process) imports it and finds the claim again. Registering a
+    name that a built-in claim or another module already uses raises :class:`UsageError`
+    (one line naming both); registering again from the same module (a re-import) replaces
+    the earlier registration.
+
+    Example:
+        >>> import dataclasses
+        >>> @dataclasses.dataclass(frozen=True)
+        ... class P:
+        ...     n: int = param(3, "a size", minimum=1)
+        >>> def run(p, ctx):
+        ...     return Report("doc_toy", {}, ctx.seed, ctx.device, ctx.dtype,
+        ...                   statements=[Statement.at_most("s", "n <= 3", p.n, 3)])
+        >>> register(Claim("doc_toy", "a toy claim", P, run=run)).name
+        'doc_toy'
+        >>> register(Claim("near_init", "mine", P, run=run))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        theorylab.errors.UsageError: claim name near_init is already taken by theorylab.claims...
+        >>> unregister("doc_toy")
+    """
+    if not isinstance(claim, Claim):
+        raise UsageError(f"register() takes a theorylab Claim, got {type(claim).__name__}")
+    problem = _claim_name_error(claim.name)
+    if problem:
+        raise UsageError(problem)
+    name, origin = claim.name, _origin(claim)
+    taken = CLAIM_MODULES.get(name)
+    if name in _REGISTERED:
+        taken = _origin(_REGISTERED[name])
+    if taken is not None and taken.partition(":")[0] != origin and name not in _LOADING:
+        raise UsageError(
+            f"claim name {name} is already taken by {taken}; rename the claim registered "
+            f"from {origin}"
+        )
+    _REGISTERED[name] = claim
+    CLAIM_MODULES.setdefault(name, origin)
+    return claim
+
+
+def unregister(name: str) -> None:
+    """Forget a claim registered with :func:`register` (tests; built-in claims stay)."""
+    if name in BUILTIN_CLAIMS:
+        raise UsageError(f"{name} is a built-in claim and cannot be unregistered")
+    _REGISTERED.pop(name, None)
+    _BROKEN.pop(name, None)
+    CLAIM_MODULES.pop(name, None)
+
+
+def register_claim(
+    name: str,
+    *,
+    params: type,
+    summary: str,
+    citation: str = "",
+    **options: Any,
+) -> Callable[[Callable[[Any, Context], Report]], Callable[[Any, Context], Report]]:
+    """Decorator: register ``run(params, ctx) -> Report`` as claim ``name``.
+
+    ``params`` is a frozen dataclass whose fields are declared with :func:`param`;
+    ``options`` are the other :class:`Claim` fields (``quick``, ``negative_control``,
+    ``plot``, ``mutants``, ``estimate_bytes``, ...). The function is returned unchanged, with
+    the claim as its ``claim`` attribute; see :func:`register` for names and clashes.
+    """
+
+    def decorate(run: Callable[[Any, Context], Report]) -> Callable[[Any, Context], Report]:
+        if not callable(run):
+            raise UsageError(f"register_claim({name!r}) decorates a function run(params, ctx)")
+        if not (isinstance(params, type) and dataclasses.is_dataclass(params)):
+            raise UsageError(f"claim {name}: params must be a dataclass, got {params!r}")
+        run.claim = register(Claim(name, summary, params, run=run, citation=citation, **options))
+        return run
+
+    return decorate
+
+
+def _load_external(name: str, target: str) -> Claim:
+    """Import ``module`` or ``module:attr`` and return the claim called ``name`` it gives."""
+    module_name, _, attr = target.partition(":")
+    where = f"claim {name} ({target})"
+    _LOADING.add(name)
+    try:
+        obj = importlib.import_module(module_name)
+        for part in attr.split(".") if attr else ():
+            obj = getattr(obj, part)
+    except UsageError as exc:  # the module registered a clashing name on import
+        raise UsageError(f"{where}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any failure to load is one line, exit 2
+        raise UsageError(f"{where} could not be loaded: {type(exc).__name__}: {exc}") from None
+    finally:
+        _LOADING.discard(name)
+    if name in _REGISTERED:  # importing the module registered it (decorator, register())
+        claim = _REGISTERED[name]
+    else:
+        claim = getattr(obj, "claim", None) if callable(obj) else None
+        if isinstance(obj, Claim):
+            claim = obj
+        elif isinstance(obj, types.ModuleType):
+            claim = getattr(obj, "CLAIM", None)
+    if not isinstance(claim, Claim):
+        found = type(obj).__name__
+        raise UsageError(
+            f"{where} does not give a theorylab Claim (found a {found}): point the entry point "
+            "at a Claim, at a function decorated with theorylab.register_claim, or at a module "
+            "that registers the claim"
+        )
+    if claim.name != name:
+        raise UsageError(f"{where} gives a claim named {claim.name!r}, not {name!r}")
+    _REGISTERED.setdefault(name, claim)
+    return claim
+
+
+def discover_entry_points() -> None:
+    """Add the claims named by ``theorylab.claims`` entry points to :data:`CLAIM_MODULES`.
+
+    Nothing is imported here (the claims load on first use). A name already used by a
+    built-in claim or by another distribution is recorded as broken: asking for that claim
+    (or listing claims) is then a one-line UsageError naming both, and the other claims
+    work. Runs once at import; call it again after installing a package in this process.
+    """
+    from importlib.metadata import entry_points
+
+    try:
+        found = list(entry_points(group=ENTRY_POINT_GROUP))
+    except Exception:  # noqa: BLE001 - unreadable metadata of some other package
+        return
+    seen: dict[str, str] = {}
+    for ep in sorted(found, key=lambda e: (e.name, e.value)):
+        name, value = ep.name, ep.value.strip()
+        dist = getattr(getattr(ep, "dist", None), "name", None) or "an installed package"
+        label = f"entry point {name} = {value!r} of {dist}"
+        problem = _claim_name_error(name)
+        if problem:
+            _BROKEN[name] = f"{label}: {problem}"
+            continue
+        if value.count(":") > 1 or not all(
+            part.isidentifier() for part in value.replace(":", ".").split(".")
+        ):
+            _BROKEN[name] = f"{label}: the value must be 'module' or 'module:attribute'"
+            continue
+        if name in seen and seen[name] != label:
+            _BROKEN[name] = f"claim name {name} is given by two entry points: {seen[name]}; {label}"
+            continue
+        seen[name] = label
+        if name in BUILTIN_CLAIMS:
+            _BROKEN[name] = (
+                f"{label} clashes with the built-in claim {name}: rename it in that "
+                "package's entry points"
+            )
+            continue
+        CLAIM_MODULES.setdefault(name, value)
 
 
 def plot_function(claim: Claim) -> Callable[[Report, str], None] | None:
@@ -174,7 +371,8 @@ def plot_function(claim: Claim) -> Callable[[Report, str], None] | None:
 
 
 def all_claims() -> list[Claim]:
-    return [get_claim(name) for name in sorted(CLAIM_MODULES)]
+    """Every registered claim, by name (UsageError, one line, if one cannot be loaded)."""
+    return [get_claim(name) for name in sorted(set(CLAIM_MODULES) | set(_BROKEN))]
 
 
 def field_type(params_cls: type, f: dataclasses.Field) -> tuple[type, bool]:
@@ -421,7 +619,13 @@ def run_claim(
 def _build_report(claim: Claim, params: Any, ctx: Context) -> Report:
     """The report of one run: simulate -> compare (or the older ``run``)."""
     if claim.run is not None and claim.simulate is None:
-        return claim.run(params, ctx)
+        report = claim.run(params, ctx)
+        if not isinstance(report, Report):
+            raise UsageError(
+                f"claim {claim.name}: its run function returned {type(report).__name__}, "
+                "not a theorylab Report"
+            )
+        return report
     report = Report(claim=claim.name, params={}, seed=ctx.seed, device=ctx.device, dtype=ctx.dtype)
     if claim.preconditions is not None:
         report.hypotheses.extend(claim.preconditions(params))
@@ -438,3 +642,6 @@ def _build_report(claim: Claim, params: Any, ctx: Context) -> Report:
     report.quantities = dict(comparison.quantities)
     report.series = dict(comparison.series)
     return report
+
+
+discover_entry_points()
