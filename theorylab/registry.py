@@ -332,6 +332,8 @@ def discover_entry_points() -> None:
         return
     seen: dict[str, str] = {}
     for ep in sorted(found, key=lambda e: (e.name, e.value)):
+        if ep.name not in BUILTIN_CLAIMS:  # listed, so --list shows a broken one's error too
+            CLAIM_MODULES.setdefault(ep.name, ep.value.strip())
         name, value = ep.name, ep.value.strip()
         dist = getattr(getattr(ep, "dist", None), "name", None) or "an installed package"
         label = f"entry point {name} = {value!r} of {dist}"
