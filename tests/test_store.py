@@ -16,12 +16,16 @@ from theorylab.report import Report, Statement
 from theorylab.store import (
     DONE,
     FAILED,
+    HELD_ELSEWHERE,
+    LEASED,
     CellKey,
     CellResult,
     Store,
     export_csv,
     format_summary,
     mean_confidence_interval,
+    new_owner,
+    owner_is_dead,
     param_hash,
     summarize,
 )
@@ -148,6 +152,98 @@ def test_a_store_from_another_schema_is_refused(tmp_path):
     conn.close()
     with pytest.raises(UsageError, match="schema 99"):
         Store(path)
+
+
+# Read-only opening -------------------------------------------------------------------------
+
+
+def test_readonly_open_never_writes(tmp_path):
+    """summary/export on a 0-byte file (or any non-store) refuse it and leave it untouched."""
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    with pytest.raises(UsageError, match="not a usable results store"):
+        Store(str(empty), readonly=True)
+    assert empty.read_bytes() == b"" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "empty.sqlite"
+    ]
+    with pytest.raises(UsageError, match="no results store"):
+        Store(str(tmp_path / "missing.sqlite"), readonly=True)
+    assert not (tmp_path / "missing.sqlite").exists()
+    with pytest.raises(UsageError, match="is a directory"):
+        Store(str(tmp_path), readonly=True)
+
+
+def test_readonly_store_reads_but_cannot_write(tmp_path):
+    path = str(tmp_path / "r.sqlite")
+    with Store(path) as s:
+        s.record(key_for(4, 0), {"width": 4}, "cpu", "float64", done(fake_report(0, 4, 0.5, True)))
+    before = (tmp_path / "r.sqlite").read_bytes()
+    with Store(path, readonly=True) as s:
+        assert s.count() == 1 and s.status(key_for(4, 0)) == DONE
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            s.record(key_for(4, 1), {}, "cpu", "float64", done(fake_report(1, 4, 0.5, True)))
+    assert (tmp_path / "r.sqlite").read_bytes() == before
+
+
+# Leases ------------------------------------------------------------------------------------
+
+
+def test_a_lease_is_exclusive_until_released_or_recorded(store):
+    key, mine, other = key_for(4, 0), new_owner(), "otherhost:1:abcd"
+    assert store.lease(key, mine) == LEASED
+    assert store.lease(key, mine) == LEASED  # taking one's own lease again renews it
+    assert store.lease(key, other) == HELD_ELSEWHERE
+    assert store.renew(mine) == 1
+    store.record(key, {"width": 4}, "cpu", "float64", done(fake_report(0, 4, 0.5, True)), mine)
+    assert store.leases() == {}
+    assert store.lease(key, other) == DONE  # finished: nobody runs it again
+    failed = key_for(4, 1)
+    store.record(failed, {"width": 4}, "cpu", "float64", CellResult(FAILED, error="x"))
+    assert store.lease(failed, other, retry_failed=False) == FAILED
+    assert store.lease(failed, other) == LEASED
+    assert store.release(other) == 1 and store.leases() == {}
+
+
+def test_an_expired_lease_is_taken_over(store):
+    key = key_for(4, 0)
+    assert store.lease(key, "otherhost:1:abcd", lease_s=-1.0) == LEASED  # already expired
+    assert store.lease(key, new_owner()) == LEASED
+
+
+def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(store):
+    import socket
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # this pid no longer exists (reused only after a wrap-around of pids)
+    dead = f"{socket.gethostname()}:{proc.pid}:dead"
+    assert owner_is_dead(dead) and not owner_is_dead(new_owner())
+    assert not owner_is_dead("otherhost:1:x") and not owner_is_dead("garbage")
+    key = key_for(4, 0)
+    assert store.lease(key, dead, lease_s=3600) == LEASED
+    assert store.lease(key, new_owner()) == LEASED
+
+
+def test_leases_split_the_cells_between_concurrent_owners(tmp_path):
+    """Threads with their own connections race for 40 cells: each cell is leased exactly once."""
+    path = str(tmp_path / "r.sqlite")
+    Store(path).close()
+    keys = [key_for(4, seed) for seed in range(40)]
+    taken: dict[str, list[CellKey]] = {}
+
+    def sweep(owner):
+        with Store(path) as s:
+            taken[owner] = [k for k in keys if s.lease(k, owner) == LEASED]
+
+    owners = [f"host:{i}:x" for i in range(4)]
+    threads = [threading.Thread(target=sweep, args=(o,)) for o in owners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    leased = [k for o in owners for k in taken[o]]
+    assert sorted(leased, key=lambda k: k.seed) == keys
 
 
 # Confidence interval -----------------------------------------------------------------------

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
 
 from theorylab.errors import UsageError
 from theorylab.registry import check, get_claim
-from theorylab.store import DONE, FAILED, CellResult, Store
+from theorylab.report import Report, Statement
+from theorylab.store import DONE, FAILED, LEASED, CellResult, Store
 from theorylab.sweep import build_cells, main, parse_grid, parse_seeds, run_sweep
 
 # near_init small enough that a cell takes well under a second.
@@ -66,8 +69,10 @@ def test_grid_syntax_and_types():
     assert isinstance(grid["eta"][0], float)
     for spec, message in (
         ("width", "NAME=V1,V2"), ("=3", "NAME=V1,V2"), ("widht=64", "unknown parameter widht"),
-        ("width=64,,128", "empty value"), ("width=abc", "'abc' is not an integer"),
-        ("eta=fast", "is not a number"), ("width=64,64", "repeats"), ("width=none", "integer"),
+        ("width=64,,128", "empty value"),
+        ("width=abc", "--grid width must be an integer, got 'abc'"),
+        ("eta=fast", "--grid eta must be a number, got 'fast'"), ("width=64,64", "repeats"),
+        ("width=none", "integer"),
     ):  # fmt: skip
         with pytest.raises(UsageError, match=message):
             parse_grid(claim, [spec])
@@ -124,37 +129,6 @@ def test_cli_usage_errors_in_process(capsys, tmp_path):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, (argv, err)
     assert not os.path.exists(store)  # nothing was created by a rejected sweep
-
-
-def test_cli_bad_grid_and_unknown_parameter_exit_2_with_one_line(tmp_path):
-    store = str(tmp_path / "r.sqlite")
-    cases = [("width", "NAME=V1,V2"), ("widht=64", "unknown parameter widht")]
-    procs = [  # side by side: each pays the interpreter and torch start-up
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "theorylab.sweep",
-                "near_init",
-                "--grid",
-                spec,
-                "--store",
-                store,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=ENV,
-        )  # fmt: skip
-        for spec, _ in cases
-    ]
-    for proc, (_, message) in zip(procs, cases, strict=True):
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 2
-        assert out == ""
-        lines = err.strip().splitlines()
-        assert len(lines) == 1 and message in lines[0] and "Traceback" not in err
-    assert not os.path.exists(store)
 
 
 # A local sweep, resumed ---------------------------------------------------------------------
@@ -304,48 +278,8 @@ def count_done(path: str) -> int:
         return 0
 
 
-def test_sigkill_mid_sweep_then_resume_gives_exactly_the_full_set(tmp_path):
-    store = str(tmp_path / "r.sqlite")
-    args = [*grid_args("64,128"), "--seeds", "0:8", "--workers", "1", "--store", store]
-    expected = build_cells(
-        "near_init", {"width": [64, 128], **{k: [v] for k, v in TINY_VALUES.items()}}, range(8)
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "theorylab.sweep", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 240
-    try:
-        while count_done(store) < 3:
-            assert proc.poll() is None, "sweep ended before it could be killed"
-            assert time.monotonic() < deadline, "sweep made no progress"
-            time.sleep(0.02)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers: its own session
-        proc.wait()
-    killed_at = count_done(store)
-    assert 3 <= killed_at < len(expected), killed_at
-    with Store(store) as s:
-        assert s.integrity_ok()
-        assert all(r.status == DONE and r.report().claim == "near_init" for r in s.rows())
-
-    resumed = sweep_cli(*args)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{len(expected)} cells: " in resumed.stdout
-    with Store(store) as s:
-        assert s.keys() == {c.key for c in expected}
-        assert s.count() == len(expected) == s.count(status=DONE)
-        assert s.integrity_ok()
-    conn = sqlite3.connect(store)
-    duplicates = conn.execute(
-        "SELECT claim, param_hash, seed FROM cells GROUP BY 1, 2, 3 HAVING COUNT(*) > 1"
-    ).fetchall()
-    conn.close()
-    assert duplicates == []
-
-
-def test_two_concurrent_sweeps_on_one_store(tmp_path):
+def test_two_concurrent_sweeps_share_the_cells_and_run_none_twice(tmp_path):
+    """Leases: two sweeps of the same 8 cells on one store run 8 cells between them."""
     store = str(tmp_path / "r.sqlite")
     args = [*grid_args("64,128"), "--seeds", "0:4", "--workers", "1", "--store", store]
     procs = [
@@ -359,13 +293,173 @@ def test_two_concurrent_sweeps_on_one_store(tmp_path):
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=300) for p in procs]
+    ran = 0
     for p, (out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
-        assert "8 cells" in out
+        match = re.search(r"8 cells: (\d+) already stored, (\d+) run", out)
+        assert match, out
+        ran += int(match.group(2))
+    assert ran == 8, [o for o, _ in outputs]
     with Store(store) as s:
         assert s.count() == 8 == s.count(status=DONE)
-        assert len(s.keys()) == 8
-        assert s.integrity_ok()
+        assert s.leases() == {} and s.integrity_ok()
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (children, grandchildren...), from /proc."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
+def test_sigkill_of_the_sweep_alone_leaves_no_orphans_and_a_rerun_resumes(tmp_path):
+    """kill -9 of the sweep process only (not its group): the fork server, the workers and
+    the resource tracker exit by themselves; a rerun takes over the dead sweep's leases at once."""
+    store = str(tmp_path / "r.sqlite")
+    args = [*grid_args("64,128"), "--seeds", "0:6", "--workers", "2", "--store", store]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "theorylab.sweep", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    try:
+        while count_done(store) < 1 or len(descendants(proc.pid)) < 3:
+            assert proc.poll() is None, "sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "sweep made no progress"
+            time.sleep(0.02)
+        helpers = descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while any(alive(p) for p in helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [p for p in helpers if alive(p)]
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # clean up whatever a failure left
+        except ProcessLookupError:
+            pass
+    assert left == [], f"{len(left)} of {len(helpers)} helper processes outlived the sweep"
+    start = time.monotonic()
+    resumed = sweep_cli(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "12 cells" in resumed.stdout and time.monotonic() - start < 120
+    with Store(store) as s:
+        assert s.count() == s.count(status=DONE) == 12 and s.leases() == {}
+        assert all(r.report().claim == "near_init" for r in s.rows()) and s.integrity_ok()
+
+
+class InlineExecutor:
+    """Stands in for the process pool: results made up at once, nothing run."""
+
+    workers = 1
+
+    def __init__(self, ran):
+        self.ran = ran
+
+    def submit(self, cell):
+        import concurrent.futures as cf
+
+        self.ran.append(cell.key)
+        future = cf.Future()
+        report = Report(cell.claim, dict(cell.params), cell.seed, cell.device, cell.dtype)
+        report.statements.append(Statement.at_most("s", "0 <= 1", 0.0, 1.0))
+        future.set_result(CellResult(DONE, report=report.to_json(), verdict="holds"))
+        return future
+
+    def wait_first(self, futures, timeout=None):
+        return set(futures)
+
+    def result(self, future):
+        return future.result()
+
+    def close(self, cancel=False):
+        pass
+
+
+@pytest.fixture
+def inline_pool(monkeypatch):
+    import theorylab.sweep as sweep_module
+
+    ran = []
+    monkeypatch.setattr(sweep_module, "_make_pool", lambda *args: InlineExecutor(ran))
+    return ran
+
+
+def test_a_cell_held_by_a_live_sweep_is_waited_for_not_run(tmp_path, inline_pool):
+    cells = build_cells("near_init", {"width": [64], "rungs": [2]}, [0, 1, 2])
+    other = "otherhost:1:live"
+    with Store(str(tmp_path / "r.sqlite")) as store:
+        assert store.lease(cells[1].key, other) == LEASED
+
+        def finish_elsewhere():
+            time.sleep(0.3)
+            with Store(store.path) as s:
+                result = CellResult(DONE, report=None, verdict="holds")
+                s.record(cells[1].key, dict(cells[1].params), "cpu", "float64", result, other)
+
+        thread = threading.Thread(target=finish_elsewhere)
+        thread.start()
+        outcome = run_sweep(cells, store, quiet=True, poll_s=0.05)
+        thread.join()
+    assert (outcome.done, outcome.elsewhere, outcome.skipped) == (2, 1, 0)
+    assert cells[1].key not in inline_pool and len(inline_pool) == 2
+    assert "1 run by another sweep" in outcome.line()
+
+
+def test_a_cell_whose_lease_expires_is_run_here(tmp_path, inline_pool):
+    cells = build_cells("near_init", {"width": [64], "rungs": [2]}, [0, 1])
+    with Store(str(tmp_path / "r.sqlite")) as store:
+        assert store.lease(cells[0].key, "otherhost:1:stuck", lease_s=0.3) == LEASED
+        start = time.monotonic()
+        outcome = run_sweep(cells, store, quiet=True, poll_s=0.05)
+        assert time.monotonic() - start >= 0.25
+        assert store.leases() == {}
+    assert (outcome.done, outcome.elsewhere) == (2, 0) and len(inline_pool) == 2
+
+
+def test_summary_of_a_zero_byte_file_writes_nothing(tmp_path, capsys):
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    for argv in (["summary", str(empty)], ["export", str(empty), "--csv", "-"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not a usable results store" in err
+    assert empty.read_bytes() == b"" and [p.name for p in tmp_path.iterdir()] == ["empty.sqlite"]
+
+
+def test_check_and_sweep_read_values_with_one_parser(capsys, tmp_path):
+    """The same text is refused by check and by sweep with the same words."""
+    from theorylab.check import main as check_main
+
+    store = str(tmp_path / "r.sqlite")
+    for value, words in (("1.5", "must be an integer, got '1.5'"), ("x", "got 'x'")):
+        assert check_main(["near_init", "--width", value]) == 2
+        check_err = capsys.readouterr().err
+        assert main(["near_init", "--grid", f"width={value}", "--store", store]) == 2
+        sweep_err = capsys.readouterr().err
+        assert words in check_err and words in sweep_err, (check_err, sweep_err)
+    assert main(["near_init", "--grid", "width=1,,2", "--store", store]) == 2
+    assert "empty value (values are separated by commas)" in capsys.readouterr().err
 
 
 # Dask ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Regenerate the claims' figures: ``python -m theorylab.figures [CLAIM ...] [--out figures/]``.
 
 Each figure comes from a fresh run of the claim at its default parameters (or the parameters
-of a saved report, ``--from-json``), drawn by ``theorylab.plots.<claim>.draw``.
+of a saved report, ``--from-json``), drawn by ``theorylab.plots.<claim>.plot``.
 
 With ``--store results.sqlite`` the figures come from a sweep's stored reports instead
 (:mod:`theorylab.sweep`), one ``<claim>_sweep.png`` per claim in the store: a panel per
@@ -9,6 +9,11 @@ statement with the measured value against the swept parameter (``--x``, default 
 numeric parameter that varies; further varying parameters give one line each), the line the
 mean over seeds and the band the seed spread (min to max), the theory's bound drawn as a dashed
 line (or its interval shaded), and a last panel with each statement's pass rate.
+
+Exit status: 0 every figure written; 2 usage error (a file that is not a report, an unknown
+claim, an output folder that cannot be written: one line on stderr, checked before any run);
+3 some report was inconclusive (one line each: an inconclusive run has no figure; the others
+are drawn); 4 internal error (one line naming the saved traceback).
 """
 
 from __future__ import annotations
@@ -23,15 +28,39 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UsageError
+from .outputs import check_folder
 from .registry import CLAIM_MODULES, check, get_claim, plot_function
 from .report import Report
 
 # A log axis is used when the values are positive and span at least this factor.
 LOG_SPAN = 10.0
+INCONCLUSIVE, INTERNAL_ERROR = 3, 4
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(message)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m theorylab.figures", description=__doc__)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except UsageError as exc:
+        print(f"theorylab.figures: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("theorylab.figures: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line and the saved traceback, never a traceback
+        from .check import internal_error_line
+
+        print(internal_error_line("theorylab.figures", "figures", exc), file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+def _main(argv: list[str]) -> int:
+    parser = _OneLineParser(prog="python -m theorylab.figures", description=__doc__)
     parser.add_argument("claims", nargs="*", help="claims to draw (default: all with a figure)")
     parser.add_argument("--out", default="figures", help="output folder")
     parser.add_argument("--seed", type=int, default=0)
@@ -39,31 +68,82 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--from-json", metavar="PATH", help="draw a saved report instead")
     source.add_argument("--store", metavar="PATH", help="draw a sweep's stored reports")
     parser.add_argument("--x", metavar="PARAM", help="with --store: parameter on the x axis")
-    args = parser.parse_args(argv)
     try:
-        if args.x is not None and args.store is None:
-            raise UsageError("--x needs --store")
-        if args.store:
-            for path, line in draw_store(args.store, args.claims, args.out, args.x):
-                print(f"{path}: {line}")
-            return 0
-        if args.from_json:
-            with open(args.from_json) as f:
-                reports = [Report.from_json(f.read())]
-        else:
-            names = args.claims or sorted(CLAIM_MODULES)
-            claims = [get_claim(name) for name in names]
-            drawable = [c for c in claims if plot_function(c) is not None]
-            reports = [check(c.name, seed=args.seed) for c in drawable]
-        os.makedirs(args.out, exist_ok=True)
-        for report in reports:
-            path = os.path.join(args.out, f"{report.claim}.png")
-            plot_function(get_claim(report.claim))(report, path)
-            print(f"{path}: {report.verdict}")
-    except (UsageError, OSError) as exc:
-        print(f"theorylab.figures: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    if args.x is not None and args.store is None:
+        raise UsageError("--x needs --store")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    check_folder(args.out)
+    if args.store:
+        for path, line in draw_store(args.store, args.claims, args.out, args.x):
+            print(f"{path}: {line}")
+        return 0
+    if args.from_json:
+        if args.claims:
+            raise UsageError("--from-json draws the claim of its report; name no claim")
+        report = read_report(args.from_json)
+        claims = [get_claim(report.claim)]
+        if plot_function(claims[0]) is None:
+            raise UsageError(f"claim {report.claim} has no figure")
+        reports = [report]
+    else:
+        names = args.claims or sorted(CLAIM_MODULES)
+        claims = [get_claim(name) for name in names]
+        drawable = [c for c in claims if plot_function(c) is not None]
+        if args.claims and len(drawable) < len(claims):
+            missing = next(c.name for c in claims if c not in drawable)
+            raise UsageError(f"claim {missing} has no figure")
+        reports = [check(c.name, seed=args.seed) for c in drawable]
+    os.makedirs(args.out, exist_ok=True)
+    status = 0
+    for report in reports:
+        if report.verdict == "inconclusive":
+            print(
+                f"theorylab.figures: no figure for {report.claim}: an inconclusive report has "
+                "no figure",
+                file=sys.stderr,
+            )
+            status = INCONCLUSIVE
+            continue
+        path = os.path.join(args.out, f"{report.claim}.png")
+        plot_function(get_claim(report.claim))(report, path)
+        print(f"{path}: {report.verdict}")
+    return status
+
+
+def read_report(path: str) -> Report:
+    """A saved report (``check --json``), or UsageError with one line saying why not."""
+    if os.path.isdir(path):
+        raise UsageError(f"--from-json {path}: is a directory")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise UsageError(f"--from-json {path}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--from-json {path}: not a text file (expected a JSON report)") from None
+    except OSError as exc:
+        raise UsageError(f"--from-json {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--from-json {path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--from-json {path}: not a theorylab report (a JSON {_kind(data)})")
+    missing = [k for k in ("claim", "params", "seed", "device", "dtype") if k not in data]
+    if missing:
+        raise UsageError(f"--from-json {path}: not a theorylab report (no {', '.join(missing)})")
+    try:
+        return Report.from_dict(data)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise UsageError(f"--from-json {path}: malformed report ({type(exc).__name__})") from None
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number"}.get(type(value), "value")
 
 
 # Figures from a results store ---------------------------------------------------------------
@@ -270,7 +350,7 @@ def draw_store(
     from .store import Store
 
     drawn = []
-    with Store(store_path, create=False) as store:
+    with Store(store_path, readonly=True) as store:
         names = list(claims) or store.claims()
         if not names:
             raise UsageError(f"the store {store_path} is empty")

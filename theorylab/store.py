@@ -16,7 +16,16 @@ Reliability:
   cell is stored at most once. A ``done`` row is never overwritten (the first writer wins;
   reruns of a cell give the same report apart from ``timing``); a ``failed`` row is replaced
   when the cell is run again;
-- WAL needs a local file system (SQLite's WAL does not work over NFS).
+- WAL needs a local file system (SQLite's WAL does not work over NFS);
+- a cell is *leased* before it runs (:meth:`Store.lease`): one transaction checks that the
+  cell is not done and that no live sweep holds it, and records this sweep as the owner with
+  an expiry. Concurrent sweeps on one store therefore split the cells instead of running them
+  twice. A lease is renewed while its cell runs and dropped when the result is recorded; a
+  lease whose owner died (SIGKILL, power loss) is taken over when it expires, or at once when
+  the owner was a process on this host that no longer exists;
+- ``summary``, ``export`` and figures open the store read-only (``readonly=True``): the file
+  is never created, migrated or written, and a file that is not a store (a 0-byte file) is
+  refused with one line and left as it was.
 
 Summaries: per group of cells that differ only in the seed, the mean of each scalar quantity
 with a Student-t confidence interval, and the pass rate of each statement.
@@ -25,12 +34,13 @@ with a Student-t confidence interval, and the pass rate of each statement.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
 import os
+import socket
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -62,11 +72,54 @@ CREATE TABLE IF NOT EXISTS cells (
     finished_at REAL NOT NULL,
     PRIMARY KEY (claim, param_hash, seed)
 );
+CREATE TABLE IF NOT EXISTS leases (
+    claim TEXT NOT NULL,
+    param_hash TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (claim, param_hash, seed)
+);
 """
+# Lease states returned by Store.lease.
+LEASED, HELD_ELSEWHERE = "leased", "held"
+# A lease lasts this long unless renewed; a sweep renews its leases every LEASE_S / 4.
+LEASE_S = 120.0
+
+
+def new_owner() -> str:
+    """A lease owner id: ``host:pid:random`` (the pid lets a sweep on the same host see that
+    the owner of a lease no longer exists)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` names a process of this host that no longer exists (its lease can
+    be taken over at once); False when it is alive, on another host, or cannot be told."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return _is_zombie(int(pid_text))
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def param_hash(claim: str, params: dict[str, Any], device: str, dtype: str) -> str:
-    """Hash of a cell's settings except the seed: sha256 of the canonical JSON, 16 hex digits.
+    """Hash of a cell's settings except the seed (:func:`theorylab.registry.settings_hash` of
+    claim, params, device and dtype).
 
     ``params`` must hold every parameter (defaults included), so that asking for a default
     explicitly or leaving it out names the same cell.
@@ -76,8 +129,9 @@ def param_hash(claim: str, params: dict[str, Any], device: str, dtype: str) -> s
         ...     "c", {"b": 2, "a": 1}, "cpu", "float64")
         True
     """
-    key = {"claim": claim, "params": params, "device": device, "dtype": dtype}
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    from .registry import settings_hash
+
+    return settings_hash(claim=claim, params=params, device=device, dtype=dtype)
 
 
 @dataclass(frozen=True)
@@ -134,38 +188,56 @@ class Row:
 class Store:
     """An open results store; use as a context manager or call :meth:`close`.
 
-    ``create=False`` refuses a path that does not exist (for ``export`` and ``summary``).
+    ``readonly=True`` (``summary``, ``export``, figures) opens an existing store without
+    writing anything; ``create=False`` refuses a path that does not exist.
     """
 
-    def __init__(self, path: str, *, create: bool = True):
-        self.path = path
-        if not create and not os.path.exists(path):
+    def __init__(self, path: str, *, create: bool = True, readonly: bool = False):
+        self.path, self.readonly = path, readonly
+        if (readonly or not create) and not os.path.exists(path):
             raise UsageError(f"no results store at {path}")
+        if os.path.isdir(path):
+            raise UsageError(f"{path} is a directory, not a results store")
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise UsageError(f"cannot create the store {path}: no folder {directory}")
         try:
-            self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._set_wal()
-            self._conn.execute("PRAGMA synchronous = FULL")
-            with self._transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._conn.execute(statement)
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
+            if readonly:
+                self._conn = _connect_readonly(path)
+            else:
+                self._conn = sqlite3.connect(
+                    path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
                 )
-            (version,) = self._conn.execute(
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self._set_wal()
+                self._conn.execute("PRAGMA synchronous = FULL")
+                with self._transaction():
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            self._conn.execute(statement)
+                    self._conn.execute(
+                        "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
+            row = self._conn.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
             ).fetchone()
         except sqlite3.DatabaseError as exc:
+            self._close_quietly()
             raise UsageError(f"{path} is not a usable results store: {exc}") from exc
-        if int(version) != SCHEMA_VERSION:
+        if row is None or not str(row[0]).isdigit():
+            self._close_quietly()
+            raise UsageError(f"{path} is not a usable results store: no schema version")
+        if int(row[0]) != SCHEMA_VERSION:
+            self._close_quietly()
             raise UsageError(
-                f"{path} has store schema {version}; this version reads {SCHEMA_VERSION}"
+                f"{path} has store schema {row[0]}; this version reads {SCHEMA_VERSION}"
             )
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
 
     def _set_wal(self) -> None:
         # Switching the journal mode needs a moment without other writers; the busy timeout
@@ -196,9 +268,16 @@ class Store:
 
     # Writing ------------------------------------------------------------------------------
     def record(
-        self, key: CellKey, params: dict[str, Any], device: str, dtype: str, result: CellResult
+        self,
+        key: CellKey,
+        params: dict[str, Any],
+        device: str,
+        dtype: str,
+        result: CellResult,
+        owner: str | None = None,
     ) -> bool:
-        """Store one cell atomically; False when a finished (done) row was already there."""
+        """Store one cell atomically (and drop ``owner``'s lease on it in the same
+        transaction); False when a finished (done) row was already there."""
         if result.status not in (DONE, FAILED):
             raise ValueError(f"status must be {DONE} or {FAILED}, got {result.status!r}")
         values = (
@@ -218,7 +297,60 @@ class Store:
                 "finished_at = excluded.finished_at WHERE cells.status <> 'done'",
                 values,
             )
-            return cursor.rowcount == 1
+            stored = cursor.rowcount == 1
+            if owner is not None:
+                self._conn.execute(
+                    "DELETE FROM leases WHERE claim = ? AND param_hash = ? AND seed = ? "
+                    "AND owner = ?",
+                    (key.claim, key.param_hash, key.seed, owner),
+                )
+            return stored
+
+    # Leases -------------------------------------------------------------------------------
+    def lease(
+        self, key: CellKey, owner: str, *, retry_failed: bool = True, lease_s: float = LEASE_S
+    ) -> str:
+        """Try to take the cell for ``owner``, atomically. Returns ``DONE`` (finished: skip
+        it), ``FAILED`` (failed and not to be retried), :data:`HELD_ELSEWHERE` (a live sweep
+        holds an unexpired lease on it) or :data:`LEASED` (it is ``owner``'s until
+        ``lease_s`` from now, renewed by :meth:`renew`)."""
+        args = (key.claim, key.param_hash, key.seed)
+        where = "WHERE claim = ? AND param_hash = ? AND seed = ?"
+        with self._transaction():
+            row = self._conn.execute(f"SELECT status FROM cells {where}", args).fetchone()
+            if row is not None and (row[0] == DONE or (row[0] == FAILED and not retry_failed)):
+                return row[0]
+            held = self._conn.execute(
+                f"SELECT owner, expires_at FROM leases {where}", args
+            ).fetchone()
+            now = time.time()
+            if held is not None and held[0] != owner and held[1] > now:
+                if not owner_is_dead(held[0]):
+                    return HELD_ELSEWHERE
+            self._conn.execute(
+                "INSERT INTO leases VALUES (?, ?, ?, ?, ?) ON CONFLICT (claim, param_hash, seed) "
+                "DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
+                (*args, owner, now + lease_s),
+            )
+            return LEASED
+
+    def renew(self, owner: str, lease_s: float = LEASE_S) -> int:
+        """Extend every lease ``owner`` holds to ``lease_s`` from now; returns how many."""
+        with self._transaction():
+            cursor = self._conn.execute(
+                "UPDATE leases SET expires_at = ? WHERE owner = ?", (time.time() + lease_s, owner)
+            )
+            return cursor.rowcount
+
+    def release(self, owner: str) -> int:
+        """Drop every lease ``owner`` holds (a sweep that stops hands its cells back)."""
+        with self._transaction():
+            return self._conn.execute("DELETE FROM leases WHERE owner = ?", (owner,)).rowcount
+
+    def leases(self) -> dict[CellKey, tuple[str, float]]:
+        """Current leases: key -> (owner, expiry as a Unix time)."""
+        rows = self._conn.execute("SELECT claim, param_hash, seed, owner, expires_at FROM leases")
+        return {CellKey(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
 
     # Reading ------------------------------------------------------------------------------
     def status(self, key: CellKey) -> str | None:
@@ -255,6 +387,17 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _connect_readonly(path: str) -> sqlite3.Connection:
+    """A connection that cannot write: SQLite's read-only URI mode (a WAL store's -shm and
+    -wal files are SQLite's own, shared with any running sweep)."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
 
 
 class _Transaction:

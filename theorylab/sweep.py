@@ -19,10 +19,17 @@ bad grid exits 2 with one line on stderr.
 A cell runs ``theorylab.check(claim, seed=s, **params)`` in a worker and returns
 ``report.to_json()``; the parent process alone writes the store (:mod:`theorylab.store`), one
 transaction per cell, as results arrive. Cells already ``done`` in the store are skipped (a
-rerun of the same command resumes), and a cell is checked again just before it is submitted,
-so two sweeps on one store share the remaining work. A cell that raises is stored ``failed``
+rerun of the same command resumes). Just before a cell is submitted the sweep *leases* it in
+the store (owner and expiry, one transaction): two sweeps on one store split the remaining
+cells, each runs only cells it leased, and one that runs out of cells waits for the cells the
+other holds (running them itself if their lease expires: the other sweep died). Leases are
+renewed every ``LEASE_S / 4`` while the cells run. A cell that raises is stored ``failed``
 with its error and traceback and the sweep goes on; failed cells are run again on a rerun
 unless ``--no-retry-failed``.
+
+Workers watch the sweep process: when it dies (SIGKILL included) they exit within a second,
+and with them the fork server and multiprocessing's resource tracker, so a killed sweep
+leaves no processes behind.
 
 Executors: ``local`` (default) is a process pool (``concurrent.futures``; workers forked from a
 fork server that imported torch and the claim once, spawned where there is no fork server),
@@ -48,8 +55,10 @@ import itertools
 import math
 import multiprocessing
 import os
+import select
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Sequence
@@ -60,16 +69,32 @@ from . import progress as progress_mod
 from .errors import UsageError
 from .registry import (
     CLAIM_MODULES,
-    MEMORY_FRACTION,
     Claim,
+    check_memory,
     field_type,
     get_claim,
     make_params,
+    parse_value,
+    split_list,
 )
-from .runtime import Context, available_memory_bytes, format_bytes
-from .store import DONE, FAILED, CellKey, CellResult, Store, export_csv, format_summary, summarize
+from .runtime import Context, available_memory_bytes
+from .store import (
+    DONE,
+    FAILED,
+    HELD_ELSEWHERE,
+    LEASE_S,
+    CellKey,
+    CellResult,
+    Store,
+    export_csv,
+    format_summary,
+    new_owner,
+    summarize,
+)
 
 USAGE_ERROR, CELLS_FAILED, INTERRUPTED = 2, 4, 130
+# Exit status of a worker whose sweep died.
+EXIT_ORPHANED = 70
 EXECUTORS = ("local", "dask")
 # Cells submitted ahead of the free workers: keeps every worker busy while leaving most cells
 # unsubmitted, so a concurrent sweep (or a rerun) can still take them.
@@ -131,34 +156,13 @@ def parse_grid(claim: Claim, specs: Sequence[str]) -> dict[str, list[Any]]:
             )
         if name in grid:
             raise UsageError(f"--grid {name} given twice; put all its values in one --grid")
-        texts = [t.strip() for t in values_text.split(",")]
-        if any(t == "" for t in texts):
-            raise UsageError(f"--grid {spec!r}: empty value (values are separated by commas)")
+        texts = split_list(f"--grid {name}", values_text)
         base, optional = field_type(claim.params, fields[name])
-        values = [_parse_value(name, t, base, optional) for t in texts]
+        values = [parse_value(f"--grid {name}", t, base, optional) for t in texts]
         if len(set(map(repr, values))) != len(values):
             raise UsageError(f"--grid {name} repeats a value")
         grid[name] = values
     return grid
-
-
-def _parse_value(name: str, text: str, base: type, optional: bool) -> Any:
-    if optional and text.lower() == "none":
-        return None
-    if base is bool:
-        lowered = text.lower()
-        if lowered in ("true", "1", "yes"):
-            return True
-        if lowered in ("false", "0", "no"):
-            return False
-        raise UsageError(f"grid {name}: {text!r} is not true or false")
-    if base in (int, float):
-        try:
-            return base(text)
-        except ValueError:
-            kind = "an integer" if base is int else "a number"
-            raise UsageError(f"grid {name}: {text!r} is not {kind}") from None
-    return text
 
 
 @dataclass(frozen=True)
@@ -217,13 +221,11 @@ def build_cells(
             raise UsageError(f"grid point {point}: {exc}") from None
         if claim.estimate_bytes is not None:
             memory = memory if memory is not None else available_memory_bytes(device)
-            need = claim.estimate_bytes(params)
-            if need > MEMORY_FRACTION * memory:
+            try:
+                check_memory(claim, params, device, available=memory)
+            except UsageError as exc:
                 point = " ".join(f"{k}={v}" for k, v in values.items())
-                raise UsageError(
-                    f"grid point {point} needs an estimated {format_bytes(need)} of {device} "
-                    f"memory; {format_bytes(memory)} is available (limit {MEMORY_FRACTION:.0%})"
-                )
+                raise UsageError(f"grid point {point}: {exc}") from None
         full = dataclasses.asdict(params)
         phash = param_hash(claim.name, full, device, dtype)
         for seed in seeds:
@@ -266,12 +268,47 @@ def run_cell(cell: Cell, threads: int | None = None) -> CellResult:
         )  # fmt: skip
 
 
-def _init_local_worker(threads: int) -> None:
+def _init_local_worker(threads: int, parent_pid: int | None = None) -> None:
     os.environ[progress_mod.ENV_SWITCH] = "0"
     progress_mod.disable()
+    if parent_pid is not None:
+        watch_parent(parent_pid)
     import torch
 
     torch.set_num_threads(threads)
+
+
+def watch_parent(pid: int, poll_s: float = 1.0) -> threading.Thread:
+    """Exit this process (``os._exit``) as soon as process ``pid`` is gone.
+
+    A sweep's workers are children of the fork server, not of the sweep, so no signal
+    reaches them when the sweep is killed; this daemon thread waits on a pidfd (Linux >= 5.3:
+    woken the moment the process exits) or polls every ``poll_s`` seconds elsewhere. When the
+    workers exit, the fork server and the resource tracker see their pipes close and exit too.
+    """
+
+    def wait_and_exit():
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            os._exit(EXIT_ORPHANED)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])
+            os._exit(EXIT_ORPHANED)
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(EXIT_ORPHANED)
+            except OSError:
+                pass
+            time.sleep(poll_s)
+
+    thread = threading.Thread(target=wait_and_exit, name="theorylab-watch-parent", daemon=True)
+    thread.start()
+    return thread
 
 
 # Executors ----------------------------------------------------------------------------------
@@ -309,7 +346,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=context,
             initializer=_init_local_worker,
-            initargs=(self.threads,),
+            initargs=(self.threads, os.getpid()),
         )
 
     def submit(self, cell: Cell):
@@ -325,8 +362,8 @@ class LocalExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = self._new_pool()
 
-    def wait_first(self, futures: Iterable) -> set:
-        done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
+    def wait_first(self, futures: Iterable, timeout: float | None = None) -> set:
+        done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return done
 
     def result(self, future) -> CellResult:
@@ -394,8 +431,16 @@ class DaskExecutor:
         key = f"theorylab-{cell.claim}-{cell.param_hash}-{cell.seed}-{time.time_ns()}"
         return self._client.submit(run_cell, cell, self.threads, key=key, pure=False)
 
-    def wait_first(self, futures: Iterable) -> set:
-        done, _ = self._distributed.wait(list(futures), return_when="FIRST_COMPLETED")
+    def wait_first(self, futures: Iterable, timeout: float | None = None) -> set:
+        futures = list(futures)
+        try:
+            done, _ = self._distributed.wait(
+                futures, timeout=timeout, return_when="FIRST_COMPLETED"
+            )
+        except Exception as exc:  # distributed raises on a timeout; concurrent.futures returns
+            if "Timeout" in type(exc).__name__:
+                return set()
+            raise
         return set(done)
 
     def result(self, future) -> CellResult:
@@ -415,24 +460,33 @@ class DaskExecutor:
 
 @dataclass
 class Outcome:
-    """What one sweep did: cells in the grid, skipped (already done), run, and their results."""
+    """What one sweep did: cells in the grid, skipped (already done when it started), run here,
+    finished meanwhile by another sweep on the same store, and the results of those run here."""
 
     total: int = 0
     skipped: int = 0
     done: int = 0
     failed: int = 0
+    elsewhere: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
 
+    @property
+    def run(self) -> int:
+        return self.done + self.failed
+
     def line(self) -> str:
         verdicts = ", ".join(f"{v} {c}" for v, c in sorted(self.verdicts.items()))
-        parts = [f"{self.total} cells: {self.skipped} already stored, {self.done} run"]
+        parts = [f"{self.total} cells: {self.skipped} already stored, {self.run} run"]
         if verdicts:
             parts.append(f"({verdicts})")
         if self.failed:
             parts.append(f"{self.failed} failed")
-        return " ".join(parts) + f"; {self.elapsed_s:.1f} s"
+        text = " ".join(parts)
+        if self.elsewhere:
+            text += f", {self.elsewhere} run by another sweep"
+        return text + f"; {self.elapsed_s:.1f} s"
 
 
 def run_sweep(
@@ -445,8 +499,15 @@ def run_sweep(
     scheduler: str | None = None,
     retry_failed: bool = True,
     quiet: bool = False,
+    lease_s: float = LEASE_S,
+    poll_s: float = 1.0,
 ) -> Outcome:
-    """Run the cells not yet done in ``store`` and record each result as it arrives."""
+    """Run the cells not yet done in ``store`` and record each result as it arrives.
+
+    Each cell is leased in the store before it is submitted (see :mod:`theorylab.store`);
+    a cell another live sweep holds is set aside and looked at again every ``poll_s``
+    seconds until it is done there or its lease expires (then it runs here).
+    """
     if executor not in EXECUTORS:
         raise UsageError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if workers is not None and workers < 1:
@@ -462,29 +523,48 @@ def run_sweep(
         outcome.elapsed_s = time.perf_counter() - start
         return outcome
     workers = workers or min(len(pending), os.cpu_count() or 1)
-    if executor == "local":
-        pool = LocalExecutor(workers, threads, preload=sorted({c.claim_module for c in cells}))
-    else:
-        pool = DaskExecutor(workers, threads, scheduler)
+    owner = new_owner()
+    pool = None
     bar = progress_mod.progress(len(pending), f"sweep {cells[0].claim}", unit="cell", quiet=quiet)
     in_flight: dict[Any, Cell] = {}
     queue = list(reversed(pending))
+    held: list[Cell] = []  # leased by another live sweep when we tried
+    renew_every, last_renewal, next_look = lease_s / 4, time.monotonic(), 0.0
     cancel = False
     try:
-        while queue or in_flight:
-            while queue and len(in_flight) < WINDOW_PER_WORKER * pool.workers:
+        while queue or in_flight or held:
+            if held and not queue and time.monotonic() >= next_look:
+                queue, held = list(reversed(held)), []  # look again at the cells set aside
+                next_look = time.monotonic() + poll_s
+            while queue and len(in_flight) < WINDOW_PER_WORKER * (
+                pool.workers if pool else workers
+            ):
                 cell = queue.pop()
-                if store.status(cell.key) in skip:  # finished meanwhile by another sweep
-                    outcome.skipped += 1
+                state = store.lease(cell.key, owner, retry_failed=retry_failed, lease_s=lease_s)
+                if state == HELD_ELSEWHERE:
+                    held.append(cell)
+                    continue
+                if state in skip:  # finished meanwhile by another sweep
+                    outcome.elsewhere += 1
                     bar.update()
                     continue
+                if pool is None:
+                    pool = _make_pool(executor, workers, threads, scheduler, cells)
                 in_flight[pool.submit(cell)] = cell
+            if time.monotonic() - last_renewal >= renew_every:
+                store.renew(owner, lease_s)
+                last_renewal = time.monotonic()
             if not in_flight:
+                if held:
+                    time.sleep(max(0.0, min(poll_s, next_look - time.monotonic())))
                 continue
-            for future in pool.wait_first(in_flight):
+            timeout = max(0.05, renew_every - (time.monotonic() - last_renewal))
+            if held:
+                timeout = min(timeout, poll_s)
+            for future in pool.wait_first(in_flight, timeout=timeout):
                 cell = in_flight.pop(future)
                 result = pool.result(future)
-                store.record(cell.key, dict(cell.params), cell.device, cell.dtype, result)
+                store.record(cell.key, dict(cell.params), cell.device, cell.dtype, result, owner)
                 if result.status == DONE:
                     outcome.done += 1
                     outcome.verdicts[result.verdict] = outcome.verdicts.get(result.verdict, 0) + 1
@@ -499,9 +579,17 @@ def run_sweep(
         raise
     finally:
         bar.close()
-        pool.close(cancel=cancel)
+        if pool is not None:
+            pool.close(cancel=cancel)
+        store.release(owner)  # cells not finished here are free for another sweep at once
     outcome.elapsed_s = time.perf_counter() - start
     return outcome
+
+
+def _make_pool(executor: str, workers: int, threads: int, scheduler, cells: Sequence[Cell]):
+    if executor == "local":
+        return LocalExecutor(workers, threads, preload=sorted({c.claim_module for c in cells}))
+    return DaskExecutor(workers, threads, scheduler)
 
 
 # Command line -------------------------------------------------------------------------------
@@ -603,7 +691,7 @@ def _main(argv: list[str]) -> int:
         args = _store_parser(command).parse_args(argv[1:])
         if command == "summary" and not 0 < args.confidence < 1:
             raise UsageError(f"--confidence must be in (0, 1), got {args.confidence}")
-        with Store(args.store, create=False) as store:
+        with Store(args.store, readonly=True) as store:
             if command == "summary":
                 print(
                     format_summary(summarize(store, args.claim, args.confidence), args.confidence)
