@@ -122,28 +122,36 @@ def build_parser(claim) -> OneLineParser:
 
 
 def list_claims() -> str:
-    """``name  summary`` per claim, read from the claim modules' source (see
-    :func:`claim_summary`): listing the claims imports none of them."""
-    names = sorted(CLAIM_MODULES)
+    """``name  summary`` per claim. A built-in claim's summary is read from its module's source
+    (see :func:`claim_summary`), so listing imports none of them; a claim registered from
+    outside is loaded (a broken one is a one-line UsageError, exit 2)."""
+    from . import registry
+
+    names = sorted(set(CLAIM_MODULES) | set(getattr(registry, "_BROKEN", {})))
     width = max(len(name) for name in names)
     return "\n".join(f"{name.ljust(width)}  {claim_summary(name)}" for name in names)
 
 
 def claim_summary(name: str) -> str:
-    """The ``summary`` of claim ``name``, read from ``CLAIM = Claim(..., summary="...")`` in
-    its module's source without importing it (a claim module may import torch at its top);
-    a summary that is not a string literal there is read by importing the module."""
-    module = CLAIM_MODULES[name]
-    try:
-        spec = importlib.util.find_spec(module)
-        path = spec.origin if spec is not None else None
-        if path and path.endswith(".py"):
-            with open(path, encoding="utf-8") as f:
-                summary = _summary_from_source(f.read())
-            if summary is not None:
-                return summary
-    except (OSError, SyntaxError, ValueError, ImportError):
-        pass
+    """The ``summary`` of claim ``name``. For a built-in claim it is read from ``CLAIM =
+    Claim(..., summary="...")`` in its module's source without importing it (a claim module
+    may import torch at its top); otherwise, or when the summary there is not a string
+    literal, the claim is loaded."""
+    from . import registry
+
+    module = CLAIM_MODULES.get(name)
+    builtin = getattr(registry, "BUILTIN_CLAIMS", CLAIM_MODULES)
+    if name in builtin and module == f"theorylab.claims.{name}":
+        try:
+            spec = importlib.util.find_spec(module)
+            path = spec.origin if spec is not None else None
+            if path and path.endswith(".py"):
+                with open(path, encoding="utf-8") as f:
+                    summary = _summary_from_source(f.read())
+                if summary is not None:
+                    return summary
+        except (OSError, SyntaxError, ValueError, ImportError):
+            pass
     return get_claim(name).summary
 
 
