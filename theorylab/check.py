@@ -20,7 +20,7 @@ import traceback
 import types
 
 from . import progress
-from .errors import UsageError
+from .errors import UsageError, one_line
 from .outputs import check_distinct, check_plot_path, check_writable
 from .registry import CLAIM_MODULES, field_type, get_claim, parse_value, plot_function
 from .registry import check as _api_check
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     except _ParserExit as exc:
         return exc.status
     except UsageError as exc:
-        print(f"theorylab.check: error: {exc}", file=sys.stderr)
+        print(f"theorylab.check: error: {one_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("theorylab.check: interrupted", file=sys.stderr)
@@ -259,7 +259,10 @@ def _main(argv: list[str]) -> int:
         if not args.quiet:
             print(report.table(), file=table_stream)
         elif report.verdict == "inconclusive":  # quiet silences the table, not the outcome
-            print(f"theorylab.check: inconclusive: {inconclusive_reason(report)}", file=sys.stderr)
+            print(
+                f"theorylab.check: inconclusive: {one_line(inconclusive_reason(report))}",
+                file=sys.stderr,
+            )
         if args.json == "-":
             print(report.to_json())
         sys.stdout.flush()

@@ -19,3 +19,14 @@ class Inconclusive(RuntimeError):
     def __init__(self, message: str, step: int | None = None):
         super().__init__(message)
         self.step = step
+
+
+def one_line(message: object) -> str:
+    """``str(message)`` on one line: a message that quotes user input (a path with a newline
+    in it) must still be the single stderr line the exit-2 contract promises.
+
+    Example:
+        >>> one_line(UsageError("data file not found: a\\nb"))
+        'data file not found: a b'
+    """
+    return " ".join(str(message).splitlines())

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UsageError
+from .errors import UsageError, one_line
 from .outputs import check_folder
 from .registry import CLAIM_MODULES, check, get_claim, plot_function
 from .report import Report
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except UsageError as exc:
-        print(f"theorylab.figures: error: {exc}", file=sys.stderr)
+        print(f"theorylab.figures: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("theorylab.figures: interrupted", file=sys.stderr)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .errors import UsageError
+from .errors import UsageError, one_line
 
 PROOFS_DIR = Path(__file__).resolve().parent.parent / "proofs_checks"
 CHECK_PREFIX = "check_"
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except UsageError as exc:
-        print(f"theorylab.proofs: error: {exc}", file=sys.stderr)
+        print(f"theorylab.proofs: error: {one_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
 
 

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import progress as progress_mod
-from .errors import UsageError
+from .errors import UsageError, one_line
 from .registry import (
     CLAIM_MODULES,
     Claim,
@@ -670,7 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except UsageError as exc:
-        print(f"theorylab.sweep: error: {exc}", file=sys.stderr)
+        print(f"theorylab.sweep: error: {one_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print(
