@@ -279,6 +279,17 @@ class Report:
     def from_json(cls, text: str) -> Report:
         return cls.from_dict(json.loads(text))
 
+    # Notebooks (the templates of theorylab.site, imported on first use) ------------------
+    def _repr_html_(self) -> str:
+        from .site import report_html
+
+        return report_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .site import report_markdown
+
+        return report_markdown(self)
+
     # Terminal -----------------------------------------------------------------------------
     def table(self) -> str:
         """A plain-text table: statements, then hypotheses, then the verdict."""
@@ -327,3 +338,11 @@ def _fmt(x: Any) -> str:
             return f"{x:.3e}"
         return f"{x:.4g}"
     return str(x)
+
+
+if __name__ == "__main__":  # python -m theorylab.report: the static verification site
+    import sys
+
+    from theorylab.site import main
+
+    sys.exit(main())
