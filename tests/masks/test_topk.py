@@ -56,7 +56,24 @@ def test_kept_count_refuses_fractions_outside_unit_interval():
 def test_straight_through_passes_the_gradient_unchanged():
     scores = torch.tensor([[0.3, -2.0], [0.1, 1.0]], requires_grad=True)
     mask = topk.straight_through_topk(scores, 0.5)
-    assert mask.tolist() == [[0.0, 1.0], [0.0, 1.0]]  # top-|s|: -2.0 and 1.0
+    assert mask.tolist() == [[1.0, 0.0], [0.0, 1.0]]  # top-s: 0.3 and 1.0
     upstream = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     (mask * upstream).sum().backward()
     assert torch.equal(scores.grad, upstream)
+
+
+def test_per_network_fractions_and_live_blocks_match_separate_calls():
+    gen = torch.Generator().manual_seed(4)
+    scores = torch.randn(3, 6, 5, generator=gen, dtype=torch.float64)
+    fractions = torch.tensor([0.1, 0.5, 0.9])
+    mask = topk.layer_mask(scores, fractions)
+    for b in range(3):
+        assert torch.equal(mask[b], topk.layer_mask(scores[b : b + 1], float(fractions[b]))[0])
+    live = torch.zeros(3, 6, 5)
+    live[:, :3, :2] = 1  # a 3x2 network embedded in the 6x5 layer
+    masked = topk.layer_mask(scores, 0.5, live)
+    assert not (masked & (live == 0)).any()
+    assert masked.flatten(1).sum(1).tolist() == [3, 3, 3]
+    for b in range(3):
+        block = topk.layer_mask(scores[b : b + 1, :3, :2], 0.5)[0]
+        assert torch.equal(masked[b, :3, :2], block)

@@ -22,18 +22,41 @@ def kept_count(size: int, keep_fraction: float) -> int:
     return max(1, min(size, round(keep_fraction * size)))
 
 
-def _top_mask(flat: torch.Tensor, k: int) -> torch.Tensor:
-    """Boolean mask of the k largest entries along the last dimension (stable ties)."""
+def _top_mask(flat: torch.Tensor, k: int | torch.Tensor) -> torch.Tensor:
+    """Boolean mask of the k largest entries along the last dimension (stable ties); ``k``
+    is an int or a tensor of the batch shape (one count per batch index)."""
     order = torch.argsort(flat, dim=-1, descending=True, stable=True)
-    mask = torch.zeros_like(flat, dtype=torch.bool)
-    return mask.scatter(-1, order[..., :k], True)
+    if isinstance(k, int):
+        return torch.zeros_like(flat, dtype=torch.bool).scatter(-1, order[..., :k], True)
+    positions = torch.arange(flat.shape[-1], device=flat.device).expand_as(order)
+    ranks = torch.empty_like(order).scatter(-1, order, positions)
+    return ranks < k.to(flat.device)[..., None]
 
 
-def layer_mask(scores: torch.Tensor, keep_fraction: float) -> torch.Tensor:
-    """Keep the largest ``keep_fraction`` of one layer's scores, per batch index."""
+def layer_mask(
+    scores: torch.Tensor, keep_fraction: float | torch.Tensor, live: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Keep the largest ``keep_fraction`` of one layer's scores, per batch index.
+
+    ``keep_fraction`` may be a tensor of the batch shape (one fraction per network). ``live``
+    (0/1, the scores' shape) restricts the choice to a structural block, e.g. a narrower
+    network embedded in a wider stack: the fraction is then of the live weights only.
+    """
     shape = scores.shape
     flat = scores.reshape(*shape[:-2], shape[-2] * shape[-1])
-    return _top_mask(flat, kept_count(flat.shape[-1], keep_fraction)).reshape(shape)
+    if live is None and not torch.is_tensor(keep_fraction):
+        return _top_mask(flat, kept_count(flat.shape[-1], keep_fraction)).reshape(shape)
+    fraction = torch.as_tensor(keep_fraction, dtype=torch.float64).expand(shape[:-2])
+    if bool(((fraction <= 0) | (fraction > 1)).any()):
+        raise ValueError(f"keep_fraction must be in (0, 1], got {fraction.tolist()}")
+    if live is None:
+        size = torch.full(shape[:-2], flat.shape[-1], dtype=torch.float64)
+    else:
+        alive = live.reshape(flat.shape) > 0
+        flat = torch.where(alive, flat, torch.full_like(flat, -torch.inf))
+        size = alive.sum(-1).to(torch.float64).cpu()
+    k = torch.clamp(torch.round(fraction * size), min=1).minimum(size).long()
+    return _top_mask(flat, k).reshape(shape)
 
 
 def layerwise_masks(scores: list[torch.Tensor], keep_fraction: float | list[float]):
@@ -70,18 +93,23 @@ def densities(masks: list[torch.Tensor]) -> torch.Tensor:
 
 
 class _StraightThroughTopK(torch.autograd.Function):
-    """Forward: the 0/1 mask of the largest |scores|; backward: the gradient passes to the
+    """Forward: the 0/1 mask of the largest scores; backward: the gradient passes to the
     scores unchanged (Ramanujan et al., CVPR 2020, Sec. 3: "edge-popup")."""
 
     @staticmethod
-    def forward(ctx, scores: torch.Tensor, keep_fraction: float):
-        return layer_mask(scores.abs(), keep_fraction).to(scores.dtype)
+    def forward(ctx, scores: torch.Tensor, keep_fraction, live):
+        return layer_mask(scores, keep_fraction, live).to(scores.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None
+        return grad, None, None
 
 
-def straight_through_topk(scores: torch.Tensor, keep_fraction: float) -> torch.Tensor:
-    """edge-popup's mask: top-k of |scores| per layer forward, identity gradient backward."""
-    return _StraightThroughTopK.apply(scores, keep_fraction)
+def straight_through_topk(
+    scores: torch.Tensor, keep_fraction: float | torch.Tensor, live: torch.Tensor | None = None
+) -> torch.Tensor:
+    """edge-popup's mask: top-k of the scores per layer forward, identity gradient backward.
+
+    edge-popup ranks |s|: pass ``s.abs()``, so the gradient reaching s is multiplied by
+    sign(s) and a helpful weight's |s| grows whatever the sign of s."""
+    return _StraightThroughTopK.apply(scores, keep_fraction, live)
