@@ -135,3 +135,17 @@ def make_report():
 def check_links():
     """``check_links(page) -> parsed page``: parses strictly, every reference exists."""
     return _check_links
+
+
+@pytest.fixture
+def parse_html():
+    """``parse_html(text) -> parsed``: strict tag balance, no script."""
+
+    def parse(text: str) -> StrictHTML:
+        parser = StrictHTML()
+        parser.feed(text)
+        parser.close()
+        assert not parser.stack, f"unclosed {parser.stack}"
+        return parser
+
+    return parse
