@@ -72,6 +72,9 @@ _LOADING: set[str] = set()
 
 # A run may use at most this fraction of the memory available when it starts.
 MEMORY_FRACTION = 0.5
+# Integer parameters beyond int64 are refused by make_params (a claim's arithmetic on a
+# 400-digit width would overflow a float before any bound of its own is checked).
+INT_LIMIT = 2**63 - 1
 
 
 def param(default, help: str, minimum=None, maximum=None, choices=None):
@@ -401,6 +404,9 @@ def _coerce(name: str, value: Any, base: type, optional: bool) -> Any:
             raise UsageError(f"{name} must be an integer, got {value!r}")
         if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
             raise UsageError(f"{name} must be an integer, got {value!r}")
+        if abs(value) > INT_LIMIT:  # past int64 no size is meaningful, and floats overflow
+            digits = len(str(abs(int(value))))
+            raise UsageError(f"{name} must be within +-{INT_LIMIT}, got a {digits}-digit integer")
         return int(value)
     if base is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
