@@ -24,6 +24,7 @@ from .errors import UsageError, one_line
 from .outputs import check_distinct, check_plot_path, check_writable
 from .registry import CLAIM_MODULES, field_type, get_claim, parse_value, plot_function
 from .registry import check as _api_check
+from .runtime import Context
 
 USAGE_ERROR = 2
 INTERNAL_ERROR = 4
@@ -240,6 +241,7 @@ def _main(argv: list[str]) -> int:
     args = build_parser(claim).parse_args(argv[1:])
     if args.quiet:
         progress.disable()
+    Context(seed=args.seed, device=args.device, dtype=args.dtype)  # UsageError, before any work
     # Every output path is checked before the run: a run is never lost to a bad path.
     if args.json and args.json != "-":
         check_writable(args.json)
