@@ -1,6 +1,6 @@
 """pensia2020_error_propagation: the error-propagation bound for a one-hidden-layer target.
 
-Source: THEORY.md section 4 and Pensia et al. 2020, proof of Thm 1 (layer-wise triangle
+Source: Pensia et al. 2020, proof of Thm 1 (layer-wise triangle
 inequality). Target f(x) = c . relu(W x), hidden width d1, built from two gadget layer pairs
 whose gadgets satisfy |g(z) - w z| <= e |z|:
 
@@ -12,7 +12,7 @@ whose gadgets satisfy |g(z) - w z| <= e |z|:
 
 Checked: TWO_LAYER_BOUND equals this chain built here from its own ingredients; it equals
 PROPAGATION_STEP composed twice (the form the code evaluates for any depth); its first-order
-part is e (||c||_1 ||x||_1 + ||relu(W x)||_1) (THEORY.md); and the uniform version follows
+part is e (||c||_1 ||x||_1 + ||relu(W x)||_1); and the uniform version follows
 from ||x||_1 <= sqrt(d) ||x||_2 and ||relu(Wx)||_1 <= sqrt(d1) ||Wx||_2 <= sqrt(d1).
 """
 

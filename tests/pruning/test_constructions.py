@@ -65,3 +65,15 @@ def test_theory_gadget_formula_agrees_with_two_hop():
     W = r.sum_plus * 0 + 0.1
     out = pensia2020.gadget_sup_error(r.sum_plus, r.sum_minus, W)
     assert torch.equal(out, torch.maximum((r.sum_plus - 0.1).abs(), (r.sum_minus - 0.1).abs()))
+
+
+def test_gadget_errors_on_grid_match_the_case_split_and_see_a_one_branch_formula():
+    """The brute-force gadget tracker (evaluated through the masked network) equals Pensia et
+    al.'s max(|A+ - w|, |A- - w|) and differs from a formula that forgets the x < 0 branch."""
+    target, net, pairs, _ = _pruned(pensia.subset_sum_selector(), n=6, seed=3)
+    for i, W in enumerate(target.weights):
+        grid = two_hop.gadget_errors_on_grid(net, i, W, points=11)
+        assert torch.allclose(grid, pairs[i].gadget_error, rtol=0, atol=1e-15)
+    one_branch = (pairs[0].sum_plus - target.weights[0]).abs()
+    grid = two_hop.gadget_errors_on_grid(net, 0, target.weights[0])
+    assert float((grid - one_branch).abs().max()) > 1e-3

@@ -7,7 +7,7 @@ import torch
 
 from theorylab.pruning import scaling
 from theorylab.runtime import Context
-from theorylab.theory import malach2020
+from theorylab.theory import malach2020, pensia2020
 
 
 def _first_n_succeeding(u, v, w, tol, construction):
@@ -75,3 +75,20 @@ def test_network_need_is_the_max_over_its_weights():
                 rows = scaling.needed_per_trial(u, v[j], W[j], tols[trial], "subset_sum")
                 worst = max(worst, int(rows.max()))
         assert int(needed[trial]) == worst
+
+
+def test_counting_floor_is_below_the_measured_need_and_its_bound_holds():
+    """The counting bound P(first N succeed) <= E[min(1, 2^min(M, N-M) e / W)] against the
+    measured success rate of the exact subset-sum search (Monte Carlo, 1500 trials), and the
+    floor it gives against the measured 0.9-quantile (censored beyond 20 candidates)."""
+    ctx = Context(seed=11)
+    e, w_max, trials = 0.025, 0.5, 1500
+    needed = scaling.scalar_trials("subset_sum", e, trials, 20, w_max, ctx, "floor")
+    for n in (4, 8, 12, 16):
+        rate = float((needed <= n).double().mean())
+        upper = pensia2020.subset_sum_success_upper(n, e, w_max)
+        assert rate <= upper + 4 * (upper * (1 - upper) / trials) ** 0.5 + 1e-3
+    floor = pensia2020.subset_sum_candidates_floor(e, w_max, 0.9)
+    assert floor == 13 and floor <= scaling.quantile_needed(needed, 0.9, 21)
+    # a pool of m candidates covers at most 2^m e / W of the targets: with m = 0 only |w| <= e
+    assert pensia2020.subset_sum_success_upper(0, e, w_max) == pytest.approx(e / w_max, abs=1e-15)

@@ -18,15 +18,19 @@ gadget is chosen by subset sum (``construction=subset_sum``) or by a single prod
 slack shows it). No loss is trained: the error is the sup-norm |f_hat - f|. The two ladders
 draw their candidates U[-1, 1] whatever ``distribution`` the pruned network uses.
 
-Measurement and comparison (statements in :func:`run`): the sup error of the pruned network,
-measured on a random test set on the sphere and refined by gradient ascent, against eps and
-against the propagation bound evaluated with the achieved per-weight errors; the depth of the
-pruned network; the candidates per weight needed for a success rate q over a ladder of eps for
-both constructions (logarithmic vs power law, the single-product curve against its exact
-closed-form prediction, :mod:`theorylab.theory.malach2020`); the width factor needed against
-the target size d L.
+Measurement (:mod:`theorylab.pruning.experiment`) and comparison (:func:`compare`): the sup
+error of the pruned network against eps and against the propagation bound with the achieved
+per-weight errors (sanity bounds: the pruned network is far from the worst case the bound
+covers); every gadget's sup error on a grid against Pensia et al.'s case-split formula
+(exact); the exact worst case over all networks the propagation lemma admits against the
+lemma (<= 1, and attained within a factor 2 at an input with every hidden unit active, depth
+<= 2); the depth of the pruned network; the candidates per weight needed for a success rate q
+over a ladder of eps for both constructions (logarithmic slope and the counting floor for
+subset sums; power law and the exact closed-form level for single products,
+:mod:`theorylab.theory.malach2020`); the width factor needed against the target size d L.
+docs/claims/pruning.md lists the statements with their power labels and the mutants.
 
-Negative control: too few candidates for eps (e.g. ``--candidates 4``): some gadget cannot get
+Negative control: too few candidates for eps (``--candidates 4``): some gadget cannot get
 within e, the sup error exceeds eps, the verdict is "violated". ``construction=single_product``
 at the default candidates is a second one (it needs ~1/e candidates).
 """
@@ -37,32 +41,17 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..errors import UsageError
-from ..pruning import malach, pensia, propagation, scaling, subset_sum, two_hop
-from ..pruning.masked import DISTRIBUTIONS, random_network
-from ..pruning.sup_error import sphere_points, sup_error
-from ..pruning.target import random_target, target_dims
-from ..registry import Claim, param
-from ..report import Hypothesis, Report, Statement
-from ..runtime import Context
+from ..errors import Inconclusive, UsageError
+from ..pruning import CHUNK_ELEMENTS, DISTRIBUTIONS, EXHAUSTIVE_LIMIT, LADDER_WEIGHT_MAX
+from ..registry import Claim, Comparison, Mutant, param
+from ..report import Hypothesis, Statement
 from ..stats import fit_power_law
-from ..theory import malach2020
 
 CONSTRUCTIONS = ("subset_sum", "single_product")
 SEARCHES = ("auto", "meet_in_the_middle", "milp")
 LADDER_TOP_EPS = 0.1
 SIZE_LADDER_START = 2
-# Scalar ladder: target weights w ~ U[-W_MAX, W_MAX]. The single-product match probability
-# vanishes like (1 - |w|) near |w| = 1 (rho(s) = log(1/|s|)/2), so the ladder stays where both
-# constructions can succeed; the network targets' weights are far smaller (||W||_2 <= 1).
-WEIGHT_MAX = 0.5
-# Subset-sum ladder: candidates drawn per trial and the per-sign pool searched exhaustively.
-SUBSET_LADDER_CANDIDATES = 56
-SUBSET_POOL_CAP = 24
-# Single-product ladder draws this multiple of the closed-form prediction at the smallest eps.
-SINGLE_LADDER_MARGIN = 3
 # Subset-sum slope (candidates per halving of eps, both sign pools together) interval. Counting
 # bound: a pool of m candidates has 2^m subset sums, which must put one within e of w, so each
 # pool needs ~log2(1/e) + O(log m) members and the total grows by ~2 per halving (asymptotic
@@ -84,13 +73,14 @@ PREDICTION_LOG_TOLERANCE = 0.25
 # here; a polynomial-width construction (e ~ eps / d, width ~ 1/e) has exponent >= 1. 1/2 is
 # the separating line (an ordering, not a fitted constant).
 SIZE_EXPONENT_MAX = 0.5
-# The size ladder compares medians over random targets: the width factor a whole target needs
-# is a maximum over all its weights, whose upper tail runs past the candidates drawn (censored)
-# at a few targets per size; the median is uncensored and carries the same law.
-SIZE_SUCCESS_RATE = 0.5
+# The exact worst case of the propagation lemma reaches at least half of it at an input with
+# every hidden unit active (derived in theorylab/pruning/adversarial.py; measured 0.71-1.0
+# over seeds 10-19 at e = 1, 0.98-1.0 at the per-weight tolerance).
+ATTAINED_FRACTION = 0.5
 ROUNDING = 1e-9  # float64 rounding allowed in the exact inequalities (100 ulp in float32)
-SLICE_POINTS = 201
-CURVE_TEST_POINTS = 2000
+# The brute-force gadget errors (sums of kept products evaluated through the network) and the
+# branch sums A+, A- differ by the rounding of sums of <= 48 products of magnitude <= 1.
+GADGET_ROUNDING = 1e-12
 
 
 @dataclass(frozen=True)
@@ -112,7 +102,7 @@ class Params:
         choices=CONSTRUCTIONS,
     )  # fmt: skip
     subset_search: str = param(
-        "auto", f"auto (meet in the middle up to {subset_sum.EXHAUSTIVE_LIMIT} candidates per "
+        "auto", f"auto (meet in the middle up to {EXHAUSTIVE_LIMIT} candidates per "
         "sign pool, milp beyond), meet_in_the_middle, or milp", choices=SEARCHES,
     )  # fmt: skip
     distribution: str = param("uniform", "random weights: uniform U[-1,1] (the theorems) or "
@@ -147,14 +137,18 @@ class Params:
             raise UsageError(f"eps must be in (0, 1), got {self.eps}")
 
     def widths(self) -> list[int]:
-        dims = target_dims(self.input_dim, self.target_width, self.depth)
-        return two_hop.pair_widths(dims, self.candidates)
+        """Layer widths of the random network: d, d n, d_1, d_1 n, ..., 1."""
+        dims = [self.input_dim] + [self.target_width] * (self.depth - 1) + [1]
+        widths = [dims[0]]
+        for i in range(len(dims) - 1):
+            widths += [dims[i] * self.candidates, dims[i + 1]]
+        return widths
 
 
 def _mitm_bytes(rows: int, pool: int) -> float:
     half = pool - pool // 2
     per_row = 8 * 6 * 2 ** (half + 1)
-    return per_row * min(rows, max(1, subset_sum._CHUNK_ELEMENTS // 2 ** (half + 1))) + per_row
+    return per_row * min(rows, max(1, CHUNK_ELEMENTS // 2 ** (half + 1))) + per_row
 
 
 def estimate_bytes(p: Params) -> float:
@@ -167,136 +161,199 @@ def estimate_bytes(p: Params) -> float:
     if p.construction == "subset_sum" and p.subset_search != "milp":
         pool = p.candidates
         if p.subset_search == "auto":
-            pool = min(pool, subset_sum.EXHAUSTIVE_LIMIT)
+            pool = min(pool, EXHAUSTIVE_LIMIT)
         search = _mitm_bytes(rows, pool)
     evaluation = 8 * 4 * 4096 * max(widths)
-    ladder = 8 * 4 * subset_sum._CHUNK_ELEMENTS if p.scaling else 0
+    ladder = 8 * 4 * CHUNK_ELEMENTS if p.scaling else 0
     return network + search + evaluation + ladder
 
 
-def _selector(p: Params):
-    if p.construction == "single_product":
-        return malach.single_product_selector
-    return pensia.subset_sum_selector(p.subset_search)
+def simulate(p: Params, ctx):
+    """The measurements (:class:`theorylab.pruning.experiment.PruningMeasurement`)."""
+    import torch
+
+    from ..pruning import experiment
+
+    m = experiment.measure(p, ctx)
+    if not math.isfinite(m.sup_error):
+        raise Inconclusive("the pruned network's output is not finite")
+    m.rounding = max(ROUNDING, 100 * torch.finfo(ctx.torch_dtype).eps)
+    return m
 
 
-def build(p: Params, ctx: Context, candidates: int | None = None, construction: str | None = None):
-    """(target, pruned network, per-pair results, per-weight tolerance) for these parameters."""
-    n = candidates or p.candidates
-    q = p if construction is None else Params(**{**p.__dict__, "construction": construction})
-    dims = target_dims(p.input_dim, p.target_width, p.depth)
-    target = random_target(dims, ctx, stream="target")
-    tolerance = propagation.per_weight_tolerance(target, p.eps)
-    net = random_network(two_hop.pair_widths(dims, n), p.distribution, ctx, f"network/{n}")
-    pairs = two_hop.prune(net, target.weights, n, _selector(q))
-    return target, net, pairs, tolerance
-
-
-def run(p: Params, ctx: Context) -> Report:
-    report = Report(claim="pruning", params={}, seed=ctx.seed, device=ctx.device, dtype=ctx.dtype)
-    q, hyp = report.quantities, report.hypotheses
-    rounding = max(ROUNDING, 100 * torch.finfo(ctx.torch_dtype).eps)
-
-    # Setting: target, random depth-2L network, pruning.
-    target, net, pairs, tolerance = build(p, ctx)
-    layer_errors = [float(r.gadget_error.max()) for r in pairs]
-    op_norms = [float(torch.linalg.matrix_norm(W.double(), ord=2)) for W in target.weights]
-    q.update(per_weight_tolerance=tolerance, layer_gadget_errors=layer_errors,
-             target_weights=target.n_weights, target_operator_norms=op_norms)  # fmt: skip
-    hyp.append(Hypothesis(
-        "bounded_target", "||W_i||_2 <= 1 for every target layer, inputs in the unit ball",
-        max(op_norms) <= 1 + rounding, f"max operator norm {max(op_norms):.6g}", required=True,
-    ))  # fmt: skip
-    hyp.append(Hypothesis(
-        "uniform_random_weights", "random weights i.i.d. U[-1, 1] (Malach et al.; Pensia et al.)",
-        p.distribution == "uniform", f"distribution = {p.distribution}",
-    ))  # fmt: skip
-    failing = sum(int((r.gadget_error > tolerance).sum()) for r in pairs)
-    hyp.append(Hypothesis(
-        "every_gadget_within_tolerance",
-        "every target weight's gadget within the per-weight tolerance e (uniform bound = eps)",
-        failing == 0,
-        f"{failing} of {target.n_weights} weights above e = {tolerance:.4g} with "
-        f"{p.candidates} candidates ({p.construction})",
-    ))  # fmt: skip
-
-    # Measurement: the sup error over the unit ball.
-    sup = sup_error(target, net, p.input_dim, ctx, p.test_points, p.ascent_steps)
-    q.update(sup_error=sup.value, sup_error_test_set=sup.test_set_max)
-    if not math.isfinite(sup.value):
-        report.failure = "the pruned network's output is not finite"
-        return report
-    uniform = propagation.uniform_bound(target, layer_errors)
-    q["propagation_bound_uniform"] = uniform
-
-    report.statements.append(Statement.at_most(
-        "sup_error_bound",
-        "sup_{||x||<=1} |f_hat(x) - f(x)| <= eps (Malach et al. Thm 2.1; Pensia et al. Thm 1)",
-        sup.value, p.eps,
-        detail=f"test set {p.test_points} points on the sphere (max {sup.test_set_max:.4g}), "
-        f"refined by {p.ascent_steps} ascent steps; propagation bound {uniform:.4g}",
-    ))  # fmt: skip
-    report.statements.append(Statement.at_most(
-        "error_propagation_bound",
-        "sup error <= sup_ball of delta_L with the achieved per-weight errors "
-        "(e(||z||_1+||delta||_1)+|W|delta per pair; L=2: e(||c||_1||x||_1+||h||_1)+e^2 d1||x||_1)",
-        sup.value, uniform * (1 + rounding),
-        detail="per-layer gadget errors " + ", ".join(f"{e:.3g}" for e in layer_errors),
-    ))  # fmt: skip
-    points = torch.cat([sphere_points(min(p.test_points, 4096), p.input_dim, ctx,
-                                      "sup_error/test_set"), sup.point[None]])  # fmt: skip
-    with torch.no_grad():
-        errs = (net(points) - target(points)).abs().amax(dim=1)
-        bounds = propagation.pointwise_bound(target, layer_errors, points)
-    ratio = float((errs / bounds.clamp_min(1e-300)).max())
-    report.statements.append(Statement.at_most(
-        "propagation_pointwise",
-        "max_x |f_hat(x) - f(x)| / delta_L(x) <= 1 (the bound at each x, exact to second order)",
-        ratio, 1 + rounding, detail=f"{points.shape[0]} points incl. the sup-error maximiser",
-    ))  # fmt: skip
-
-    first_layers_ok = all(int(net.masks[2 * i].sum(dim=1).max()) <= 1 for i in range(p.depth))
-    hyp.append(Hypothesis(
+def compare(m, p: Params) -> Comparison:
+    """Statements, hypotheses, quantities and series of one measurement (pure)."""
+    out = Comparison(statements=[])
+    q = out.quantities
+    errors = m.layer_errors
+    q.update(per_weight_tolerance=m.per_weight_tolerance, layer_gadget_errors=errors,
+             target_weights=m.target.n_weights, target_operator_norms=m.operator_norms)  # fmt: skip
+    out.hypotheses += setting_hypotheses(m, p)
+    q.update(sup_error=m.sup_error, sup_error_test_set=m.sup_error_test_set)
+    out.statements += error_statements(m, p, q)
+    out.hypotheses.append(Hypothesis(
         "one_input_per_intermediate_neuron",
         "each kept intermediate neuron sees one input coordinate (pruned first layer of a pair)",
-        first_layers_ok, "checked on every pair's first-layer mask", required=True,
+        m.first_layers_one_input, "checked on every pair's first-layer mask", required=True,
     ))  # fmt: skip
-    q.update(kept_weights=net.kept_weights, total_weights=net.total_weights,
-             keep_fraction=net.keep_fraction, network_widths=net.widths)  # fmt: skip
-    report.statements.append(Statement.within(
+    q.update(kept_weights=m.kept_weights, total_weights=m.total_weights,
+             keep_fraction=m.keep_fraction, network_widths=m.network_widths)  # fmt: skip
+    out.statements.append(Statement.within(
         "depth_doubling", "the pruned network has depth (weight layers) exactly 2L",
-        net.depth, (2 * p.depth, 2 * p.depth),
-        detail=f"kept {net.kept_weights} of {net.total_weights} weights "
-        f"(keep_fraction {net.keep_fraction:.4g}); widths {net.widths}",
+        m.depth, (2 * p.depth, 2 * p.depth),
+        detail=f"kept {m.kept_weights} of {m.total_weights} weights "
+        f"(keep_fraction {m.keep_fraction:.4g}); widths {m.network_widths}", power="exact",
     ))  # fmt: skip
-
-    report.series["slice"] = _slice(target, net, p, ctx)
-    report.series["error_vs_candidates"] = _error_curves(p, ctx)
-    if p.scaling:
-        report.statements += eps_ladder_statements(p, ctx, report)
-        report.statements.append(size_ladder_statement(p, ctx, report))
-    return report
-
-
-def eps_ladder_statements(p: Params, ctx: Context, report: Report) -> list[Statement]:
-    """Candidates needed per weight vs eps for both constructions, and their laws."""
-    eps = p.eps_ladder
-    predicted = [malach2020.candidates_needed(e, WEIGHT_MAX, p.success_rate) for e in eps]
-    single_max = int(SINGLE_LADDER_MARGIN * max(predicted))
-    measured = {}
-    for kind, max_n in (("subset_sum", SUBSET_LADDER_CANDIDATES), ("single_product", single_max)):
-        row = []
-        for k, e in enumerate(eps):
-            needed = scaling.scalar_trials(kind, e, p.ladder_trials, max_n, WEIGHT_MAX, ctx,
-                                           f"ladder/{kind}/{k}")  # fmt: skip
-            row.append(scaling.quantile_needed(needed, p.success_rate, max_n + 1))
-        measured[kind] = row
-    report.series["eps_ladder"] = {"eps": eps, **measured, "single_product_predicted": predicted}
-    return ladder_statements(eps, measured["subset_sum"], measured["single_product"], predicted,
-                             p.success_rate, report.quantities)  # fmt: skip
+    out.series["slice"] = m.slice
+    out.series["error_vs_candidates"] = m.error_curves
+    if m.eps_ladder is not None:
+        out.statements += eps_ladder_comparison(m.eps_ladder, p, out)
+    if m.size_ladder is not None:
+        ladder = m.size_ladder
+        out.statements.append(size_statement(ladder["d"], p.depth, ladder["needed"],
+                                             ladder["per_weight_tolerance"], out))  # fmt: skip
+    return out
 
 
-def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q) -> list[Statement]:
+def setting_hypotheses(m, p: Params) -> list[Hypothesis]:
+    failing = sum(int((e > m.per_weight_tolerance).sum()) for e in m.gadget_errors)
+    return [
+        Hypothesis(
+            "bounded_target", "||W_i||_2 <= 1 for every target layer, inputs in the unit ball",
+            max(m.operator_norms) <= 1 + m.rounding,
+            f"max operator norm {max(m.operator_norms):.6g}", required=True,
+        ),
+        Hypothesis(
+            "uniform_random_weights",
+            "random weights i.i.d. U[-1, 1] (Malach et al.; Pensia et al.)",
+            p.distribution == "uniform", f"distribution = {p.distribution}",
+        ),
+        Hypothesis(
+            "every_gadget_within_tolerance",
+            "every target weight's gadget within the per-weight tolerance e (uniform bound = eps)",
+            failing == 0,
+            f"{failing} of {m.target.n_weights} weights above e = {m.per_weight_tolerance:.4g} "
+            f"with {p.candidates} candidates ({p.construction})",
+        ),
+    ]  # fmt: skip
+
+
+def error_statements(m, p: Params, q: dict) -> list[Statement]:
+    """The sup error against eps and the propagation lemma; the gadgets against Pensia et
+    al.'s case split; the lemma against its own exact worst case."""
+    from ..pruning import propagation
+
+    errors = m.layer_errors
+    uniform = propagation.uniform_bound(m.target, errors)
+    q["propagation_bound_uniform"] = uniform
+    bounds = propagation.pointwise_bound(m.target, errors, m.points)
+    ratio = float((m.point_errors / bounds.clamp_min(1e-300)).max())
+    return [
+        Statement.at_most(
+            "sup_error_bound",
+            "sup_{||x||<=1} |f_hat(x) - f(x)| <= eps (Malach et al. Thm 2.1; Pensia et al. Thm 1)",
+            m.sup_error, p.eps,
+            detail=f"test set {p.test_points} points on the sphere (max "
+            f"{m.sup_error_test_set:.4g}), refined by {p.ascent_steps} ascent steps; "
+            f"propagation bound {uniform:.4g}",
+        ),
+        Statement.at_most(
+            "error_propagation_bound",
+            "sup error <= sup_ball of delta_L with the achieved per-weight errors "
+            "(e(||z||_1+||delta||_1)+|W|delta per pair; L=2: e(||c||_1||x||_1+||h||_1)+e^2 "
+            "d1||x||_1)",
+            m.sup_error, uniform * (1 + m.rounding),
+            detail="per-layer gadget errors " + ", ".join(f"{e:.3g}" for e in errors),
+        ),
+        Statement.at_most(
+            "propagation_pointwise",
+            "max_x |f_hat(x) - f(x)| / delta_L(x) <= 1 (the bound at each x, exact to second "
+            "order)",
+            ratio, 1 + m.rounding,
+            detail=f"{m.points.shape[0]} points incl. the sup-error maximiser",
+        ),
+        gadget_statement(m, q),
+        *worst_case_statements(m, q),
+    ]  # fmt: skip
+
+
+def gadget_statement(m, q: dict) -> Statement:
+    """Pensia et al. Lemma 1's case split: sup_{|x|<=1} |g_S(x) - w x| = max(|A+ - w|,
+    |A- - w|), against the gadgets evaluated through the network on a grid of [-1, 1]."""
+    from ..theory import pensia2020
+
+    gaps = []
+    for W, plus, minus, grid in zip(m.target.weights, m.sums_plus, m.sums_minus,
+                                    m.gadget_grid_errors, strict=True):  # fmt: skip
+        formula = pensia2020.gadget_sup_error(plus, minus, W, 1.0)
+        gaps.append(float((formula - grid).abs().max()))
+    q["gadget_formula_gaps"] = gaps
+    return Statement.at_most(
+        "gadget_sup_error_identity",
+        "max over gadgets |max_{x in grid of [-1,1]} |g_S(x) - w x| - max(|A+ - w|, |A- - w|)| "
+        f"<= {GADGET_ROUNDING:g} (Pensia et al. 2020 Lemma 1, case split on the sign of x)",
+        max(gaps), GADGET_ROUNDING, power="exact",
+        detail=f"{sum(int(w.numel()) for w in m.target.weights)} gadgets evaluated through the "
+        "pruned network's masked layers",
+    )  # fmt: skip
+
+
+def worst_case_statements(m, q: dict) -> list[Statement]:
+    """The lemma against the exact worst case over every network it admits (depth <= 2)."""
+    from ..pruning import propagation
+
+    if m.adversarial_points is None:
+        q["propagation_worst_case"] = "not measured: exact worst case for depth <= 2 only"
+        return []
+    ratios = {}
+    for e, worst in m.adversarial_errors.items():
+        bound = propagation.pointwise_bound(m.target, [e] * m.target.depth, m.adversarial_points)
+        ratios[e] = (worst / bound.clamp_min(1e-300)).tolist()
+    peak = {e: max(r) for e, r in ratios.items()}
+    q["propagation_worst_case_ratio"] = {f"{e:.6g}": v for e, v in peak.items()}
+    out = [
+        Statement.at_most(
+            "propagation_adversarial",
+            "max over x and e of (sup |F(x) - f(x)| over every network F with layer-pair "
+            "errors <= e) / delta_L(x) <= 1: the lemma holds for its exact worst case",
+            max(peak.values()), 1 + m.rounding,
+            detail="e = " + ", ".join(f"{e:.4g}: {v:.4f}" for e, v in peak.items())
+            + f"; {m.adversarial_points.shape[0]} inputs",
+        )
+    ]  # fmt: skip
+    if m.all_active:
+        large = max(ratios)
+        at_active = ratios[large][0]
+        q["propagation_attained_all_active"] = {f"{e:.6g}": r[0] for e, r in ratios.items()}
+        out.append(Statement.at_least(
+            "propagation_attained",
+            f"at the input with every hidden unit active, worst case / delta_L >= "
+            f"{ATTAINED_FRACTION:g} at e = {large:g} (the lemma is tight up to sign conflicts: "
+            "a bound 2x too large, or a term too many, would fail)",
+            at_active, ATTAINED_FRACTION,
+            detail="at the tolerance e = "
+            f"{min(ratios):.4g}: {ratios[min(ratios)][0]:.4f}",
+        ))  # fmt: skip
+    else:
+        q["propagation_attained"] = "not measured: no input activates every hidden unit"
+    return out
+
+
+def eps_ladder_comparison(ladder: dict, p: Params, out: Comparison) -> list[Statement]:
+    """The eps ladder's statements; the closed-form single-product needs are computed here."""
+    from ..theory import malach2020
+
+    eps = ladder["eps"]
+    predicted = [malach2020.candidates_needed(e, LADDER_WEIGHT_MAX, p.success_rate) for e in eps]
+    out.series["eps_ladder"] = {"eps": eps, "subset_sum": ladder["subset_sum"],
+                                "single_product": ladder["single_product"],
+                                "single_product_predicted": predicted}  # fmt: skip
+    return ladder_statements(eps, ladder["subset_sum"], ladder["single_product"], predicted,
+                             p.success_rate, out.quantities)  # fmt: skip
+
+
+def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q,
+                      weight_max=LADDER_WEIGHT_MAX) -> list[Statement]:  # fmt: skip
     """The comparisons of the eps ladder, from measured needs (separate so tests can feed in
     other measurements, e.g. single-product needs into the logarithmic-law statement)."""
     log2_inv = np.log2(1 / np.asarray(eps))
@@ -327,6 +384,7 @@ def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q) -> 
             detail=f"n_q = {subset.tolist()} at eps = {list(eps)}; power-law exponent "
             f"{subset_power:.3g}, single product's log2 slope {single_slope:.4g}",
         ),
+        counting_floor_statement(eps, subset, rate, weight_max, q),
         Statement.within(
             "single_product_power_law",
             "single product: fitted exponent of candidates vs 1/eps within +-"
@@ -340,6 +398,7 @@ def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q) -> 
             "max over eps |log(measured n_q / closed-form n_q)| (single product, Malach et al.)",
             deviation,
             PREDICTION_LOG_TOLERANCE,
+            power="exact",
         ),
         Statement.at_least(
             "log_beats_power",
@@ -351,28 +410,34 @@ def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q) -> 
     ]
 
 
-def size_ladder_statement(p: Params, ctx: Context, report: Report) -> Statement:
-    """Width factor needed for whole targets of growing size d L (subset sum)."""
-    sizes = p.size_ladder
-    needs, tolerances = [], []
-    for d in sizes:
-        needed, tols = scaling.network_candidates_needed(
-            d, p.depth, p.eps, p.size_trials, p.size_max_candidates, ctx, f"size/{d}"
-        )
-        needs.append(scaling.quantile_needed(needed, SIZE_SUCCESS_RATE, p.size_max_candidates + 1))
-        tolerances.append(float(np.mean(tols)))
-    return size_statement(sizes, p.depth, needs, tolerances, report)
+def counting_floor_statement(eps, subset, rate, weight_max, q) -> Statement:
+    """The level of the subset-sum curve: never below the counting floor (2^m sums per pool)."""
+    from ..theory import pensia2020
+
+    floors = [pensia2020.subset_sum_candidates_floor(e, weight_max, rate) for e in eps]
+    q["subset_sum_counting_floor"] = floors
+    finite = bool(np.isfinite(subset).all())
+    ratio = float(min(subset / np.asarray(floors, dtype=float))) if finite else math.nan
+    return Statement.at_least(
+        "subset_sum_counting_floor",
+        f"subset sum: min over eps of n_q / N_floor >= 1, N_floor the smallest N with "
+        f"E[min(1, 2^min(M, N-M) e / W)] >= {rate} (a pool of m candidates has 2^m sums; "
+        "M ~ Bin(N, 1/2) the positive pool)",
+        ratio,
+        1.0,
+        detail=f"floors {floors} at eps = {list(eps)}",
+    )
 
 
-def size_statement(sizes, depth, needs, tolerances, report) -> Statement:
+def size_statement(sizes, depth, needs, tolerances, out: Comparison) -> Statement:
     dl = np.asarray(sizes, dtype=float) * depth
     needs_arr = np.asarray(needs, dtype=float)
     finite = bool(np.isfinite(needs_arr).all())
     exponent = fit_power_law(dl, needs_arr).exponent if finite else math.nan
     slope = float(np.polyfit(np.log2(dl), needs_arr, 1)[0]) if finite else math.nan
-    report.quantities.update(size_power_exponent=exponent, size_log2_slope=slope)
-    report.series["size_ladder"] = {"d": list(sizes), "dL": dl.tolist(), "needed": needs,
-                                    "per_weight_tolerance": tolerances}  # fmt: skip
+    out.quantities.update(size_power_exponent=exponent, size_log2_slope=slope)
+    out.series["size_ladder"] = {"d": list(sizes), "dL": dl.tolist(), "needed": needs,
+                                 "per_weight_tolerance": tolerances}  # fmt: skip
     return Statement.at_most(
         "width_vs_target_size",
         f"subset sum: fitted exponent of the median width factor vs d*L <= {SIZE_EXPONENT_MAX} "
@@ -384,55 +449,69 @@ def size_statement(sizes, depth, needs, tolerances, report) -> Statement:
     )
 
 
-def _slice(target, net, p: Params, ctx: Context) -> dict:
-    """Target and pruned network on the chord x(s) = s a + b/2 (a, b orthonormal, |s|<=0.866)."""
-    g = ctx.randn(2, p.input_dim, stream="slice")
-    a = g[0] / g[0].norm()
-    b = g[1] - (g[1] @ a) * a if p.input_dim > 1 else torch.zeros_like(a)
-    b = b / b.norm().clamp_min(1e-300)
-    half = math.sqrt(1 - 0.25) if p.input_dim > 1 else 1.0
-    s = torch.linspace(-half, half, SLICE_POINTS, dtype=torch.float64)
-    x = ctx.to(s[:, None]) * a + 0.5 * b
-    with torch.no_grad():
-        return {"s": s.tolist(), "target": target(x)[:, 0].tolist(),
-                "pruned": net(x)[:, 0].tolist()}  # fmt: skip
+# Mutants: planted mistakes in the theory the check must catch -----------------------------------
 
 
-def _error_curves(p: Params, ctx: Context) -> dict:
-    """Sup error (test set only) against candidates per weight, both constructions.
-
-    Subset sums are searched exactly by meet in the middle (pools <= 32 at n <= 32; the figure
-    never waits on MILP), or by MILP up to n = 16 when the run asked for MILP.
-    """
-    grids = {"subset_sum": [1, 2, 4, 8, 12, 16, 24, 32],
-             "single_product": [1, 4, 16, 64, 256, 1024]}  # fmt: skip
-    search = "meet_in_the_middle" if p.subset_search == "auto" else p.subset_search
-    curve_params = Params(**{**p.__dict__, "subset_search": search})
-    curves = {}
-    for kind, grid in grids.items():
-        values = []
-        for n in grid:
-            if kind == "subset_sum" and search == "milp" and n > 16:
-                break
-            target, net, _pairs, _tol = build(curve_params, ctx, candidates=n, construction=kind)
-            err = sup_error(target, net, p.input_dim, ctx, CURVE_TEST_POINTS, 0)
-            values.append(err.value)
-        curves[kind] = {"candidates": grid[: len(values)], "sup_error": values}
-    return curves
+def _step_without_weight_term(err, z_norm_l1, delta_norm_l1, abs_w_delta):
+    return err * (z_norm_l1 + delta_norm_l1)
 
 
-def plot(report: Report, path: str) -> None:
-    from ..plots.pruning import draw
+def _step_without_delta_term(err, z_norm_l1, delta_norm_l1, abs_w_delta):
+    return err * z_norm_l1 + abs_w_delta
 
-    draw(report, path)
 
+def _step_doubled(err, z_norm_l1, delta_norm_l1, abs_w_delta):
+    return 2 * err * (z_norm_l1 + delta_norm_l1) + abs_w_delta
+
+
+def _gadget_positive_branch_only(sum_plus, sum_minus, weight, radius=1.0):
+    return radius * (sum_plus - weight).abs()
+
+
+def _success_one_pool(match_prob, candidates):
+    return 1 - (1 - np.asarray(match_prob, dtype=np.float64)) ** candidates
+
+
+def _match_uniform_density(weight, tolerance):
+    weight = np.asarray(weight, dtype=np.float64)
+    return np.minimum(weight + tolerance, 1.0) / 2 - np.maximum(weight - tolerance, -1.0) / 2
+
+
+_STEP = "theorylab.theory.pensia2020.propagation_step"
+MUTANTS = (
+    Mutant("propagation_without_weight_term",
+           "the propagation step drops (|W| delta)_j, the error carried through the weights",
+           {_STEP: _step_without_weight_term}),
+    Mutant("propagation_without_delta_term",
+           "the propagation step drops e ||delta||_1, the gadget error on the error",
+           {_STEP: _step_without_delta_term}),
+    Mutant("propagation_doubled",
+           "the propagation step counts the gadget error twice (a bound 2x too loose)",
+           {_STEP: _step_doubled}),
+    Mutant("gadget_error_one_branch",
+           "the gadget sup error forgets the x < 0 branch: |A+ - w| only",
+           {"theorylab.theory.pensia2020.gadget_sup_error": _gadget_positive_branch_only}),
+    Mutant("single_product_one_pool",
+           "single-product success needs one sign pool only: 1 - (1 - p)^N",
+           {"theorylab.theory.malach2020.single_product_success": _success_one_pool}),
+    Mutant("product_density_uniform",
+           "the product u v taken as uniform on [-1, 1] (density 1/2, not log(1/|s|)/2)",
+           {"theorylab.theory.malach2020.match_probability": _match_uniform_density}),
+)  # fmt: skip
+
+QUICK = dict(test_points=2000, ascent_steps=40, ladder_trials=400, ladder_rungs=5,
+             size_trials=16, size_rungs=3)  # fmt: skip
 
 CLAIM = Claim(
     name="pruning",
     summary="a random depth-2L ReLU network contains a subnetwork eps-close to any depth-L "
     "target; logarithmic width by subset sum (Malach et al. 2020; Pensia et al. 2020)",
     params=Params,
-    run=run,
+    simulate=simulate,
+    compare=compare,
     estimate_bytes=estimate_bytes,
-    plot=plot,
+    mutants=MUTANTS,
+    quick=QUICK,
+    negative_control={"candidates": 4, "scaling": False},
+    citation="Malach et al. (ICML 2020); Pensia et al. (NeurIPS 2020)",
 )

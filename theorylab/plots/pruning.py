@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from ..report import Report  # noqa: E402
 
 
-def draw(report: Report, path: str) -> None:
+def plot(report: Report, path: str) -> None:
     s, q, p = report.series, report.quantities, report.params
     panels = 4 if "eps_ladder" in s else 2
     fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels, 4.2))

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..runtime import Context
-
-DISTRIBUTIONS = ("uniform", "normal")
+from . import DISTRIBUTIONS
 
 
 @dataclass

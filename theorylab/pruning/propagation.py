@@ -28,6 +28,7 @@ import math
 
 import torch
 
+from ..errors import Inconclusive
 from ..theory import pensia2020
 from .target import TargetNetwork
 
@@ -39,9 +40,11 @@ def pointwise_bound(target: TargetNetwork, layer_errors, x: torch.Tensor) -> tor
     for i, W in enumerate(target.weights):
         z_norm = zs[i].abs().sum(dim=1, keepdim=True)
         delta_norm = delta.abs().sum(dim=1, keepdim=True)
-        delta = pensia2020.propagation_step(
+        step = pensia2020.propagation_step(
             float(layer_errors[i]), z_norm, delta_norm, delta @ W.abs().T
         )
+        # (N, d_i) whatever terms the step keeps (a step without |W| delta is (N, 1))
+        delta = torch.as_tensor(step, dtype=x.dtype, device=x.device).expand(x.shape[0], W.shape[0])
     return delta.amax(dim=1)
 
 
@@ -59,10 +62,19 @@ def uniform_bound(target: TargetNetwork, layer_errors) -> float:
 
 
 def per_weight_tolerance(target: TargetNetwork, eps: float) -> float:
-    """The e with uniform_bound(target, [e] * L) = eps (bisection; the bound increases in e)."""
+    """The e with uniform_bound(target, [e] * L) = eps (bisection; the bound increases in e).
+
+    A bound that stays below eps for every e up to 2^64 eps (a bound with no term in e) has no
+    such root: Inconclusive, never a crash or an infinite tolerance.
+    """
     lo, hi = 0.0, eps
     while uniform_bound(target, [hi] * target.depth) < eps:
         lo, hi = hi, 2 * hi
+        if hi > 2.0**64 * eps:
+            raise Inconclusive(
+                "the propagation bound does not reach eps for any per-weight error: no "
+                "per-weight tolerance exists"
+            )
     for _ in range(200):
         mid = (lo + hi) / 2
         if uniform_bound(target, [mid] * target.depth) <= eps:

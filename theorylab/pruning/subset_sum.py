@@ -28,15 +28,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import CHUNK_ELEMENTS, EXHAUSTIVE_LIMIT
+
 # Exhaustive search handles pools up to this size; larger pools go to the MILP solver. At 36 a
 # row needs 2 x 2^18 half sums (~25 MB with the sort and lookups; rows are chunked);
 # benchmarks/results_pruning.md shows meet in the middle ~3000x faster than brute force and
 # ~10^4x faster than HiGHS at 24, where HiGHS does not always reach the optimum within 10 s, so
 # the crossover sits above 24: with the claim's default 48 candidates per weight a sign pool
 # exceeds 36 with probability ~1e-4.
-EXHAUSTIVE_LIMIT = 36
+# (EXHAUSTIVE_LIMIT = 36 lives in theorylab/pruning/__init__.py, light to import.)
 # Half sums per chunk of rows: bounds the working set of meet_in_the_middle to ~100 MB.
-_CHUNK_ELEMENTS = 2**22
+_CHUNK_ELEMENTS = CHUNK_ELEMENTS
 
 
 def subset_bits(m: int, device=None) -> torch.Tensor:

@@ -98,3 +98,21 @@ def prune(net: MaskedNetwork, target_weights: list[torch.Tensor], n: int, select
     if net.depth != 2 * len(target_weights):
         raise ValueError(f"need a depth-{2 * len(target_weights)} network, got {net.depth}")
     return [prune_pair(net, i, W, n, selector) for i, W in enumerate(target_weights)]
+
+
+def gadget_errors_on_grid(net: MaskedNetwork, pair: int, W: torch.Tensor, points: int = 201):
+    """max over x in a grid of [-1, 1] (endpoints included) of |g_jk(x) - W_jk x| for every
+    gadget of layer pair ``pair``, evaluated through the masked network's own two layers
+    (input x e_k: only the intermediate neurons of coordinate k see it). A brute-force
+    measurement of the gadget sup error, independent of the branch sums A+ and A-; (d_out,
+    d_in)."""
+    d_out, d_in = W.shape
+    xs = torch.linspace(-1.0, 1.0, points, dtype=W.dtype, device=W.device)
+    inputs = torch.zeros(d_in, points, d_in, dtype=W.dtype, device=W.device)
+    inputs[torch.arange(d_in), :, torch.arange(d_in)] = xs
+    layers = MaskedNetwork(net.weights[2 * pair : 2 * pair + 2], net.masks[2 * pair : 2 * pair + 2])
+    with torch.no_grad():
+        out = layers(inputs.reshape(-1, d_in)).reshape(d_in, points, d_out)
+    # out[k, :, j] = g_jk(x); compare with W_jk x
+    diff = out - xs[None, :, None] * W.T[:, None, :]
+    return diff.abs().amax(dim=1).T

@@ -23,7 +23,7 @@ Closed forms (sympy expressions defined once; numbers come from lambdify):
   and relu (1-Lipschitz) keeps the bound. With delta = 0 this is e ||z||_1.
 - ``TWO_LAYER_BOUND``: the step applied twice to f(x) = c . relu(W x) (hidden width d1, the same
   e in both layer pairs): e (||c||_1 ||x||_1 + ||relu(W x)||_1) + e^2 d1 ||x||_1 (exact, not
-  only first order); ``TWO_LAYER_FIRST_ORDER`` drops the e^2 term (THEORY.md section 4).
+  only first order); ``TWO_LAYER_FIRST_ORDER`` drops the e^2 term.
 - ``TWO_LAYER_UNIFORM_BOUND``: its supremum over the unit ball, using ||x||_1 <= sqrt(d) and
   ||relu(W x)||_1 <= sqrt(d1) ||W x||_2 <= sqrt(d1) for an operator norm ||W|| <= 1.
 - ``TWO_LAYER_TOLERANCE``: the per-weight tolerance e solving TWO_LAYER_UNIFORM_BOUND = eps,
@@ -31,7 +31,17 @@ Closed forms (sympy expressions defined once; numbers come from lambdify):
 
 Lueker (1998) / Pensia et al. Cor 2.5: with n >= C log(2 / min(eps, delta)) i.i.d. candidates
 every target in [-1, 1] is within eps of some subset sum w.p. 1 - delta; C is not explicit, so
-candidate counts are compared through fitted slopes, never against C = 1.
+candidate counts are compared through fitted slopes, never against C = 1. What is explicit is
+the counting floor the logarithm comes from:
+
+- ``POOL_COVER``: a pool of m candidates has at most 2^m subset sums (the empty one included),
+  and the targets within e of one of them cover a set of measure at most 2^m 2e; for
+  w ~ U[-W, W] a pool therefore succeeds with probability at most 2^m e / W.
+- Both sign pools must succeed, and among N candidates the pool sizes are (M, N - M),
+  M ~ Binomial(N, 1/2), so P(the first N candidates succeed) <= E[min(1, POOL_COVER(min(M,
+  N - M)))] (:func:`subset_sum_success_upper`), and the number of candidates needed for a
+  success rate q is at least the smallest N where this reaches q
+  (:func:`subset_sum_candidates_floor`): about 2 log2(q W / e), growing by ~2 per halving of e.
 
 Example (the gadget error at r = 1 is the worse of the two branch errors):
     >>> round(float(gadget_sup_error(0.31, 0.29, 0.3)), 12)
@@ -42,6 +52,9 @@ Example (the gadget error at r = 1 is the worse of the two branch errors):
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import sympy as sp
 import torch
 
@@ -79,10 +92,15 @@ TWO_LAYER_TOLERANCE = next(  # the positive root of a quadratic in e
     root for root in sp.solve(sp.Eq(TWO_LAYER_UNIFORM_BOUND, eps), e) if root.subs(_UNIT) > 0
 )
 
+pool_size = sp.Symbol("m", nonnegative=True, integer=True)
+weight_max = sp.Symbol("W", positive=True)
+POOL_COVER = 2**pool_size * e / weight_max
+
 _gadget_sup_error = sp.lambdify((a_plus, a_minus, w, r), GADGET_SUP_ERROR, modules="numpy")
 _propagation_step = sp.lambdify((e, z_l1, delta_l1, w_delta), PROPAGATION_STEP, modules="numpy")
 _two_layer_bound = sp.lambdify((e, c_l1, x_l1, h_l1, d1), TWO_LAYER_BOUND, modules="numpy")
 _two_layer_tolerance = sp.lambdify((eps, c_l1, d, d1), TWO_LAYER_TOLERANCE, modules="math")
+_pool_cover = sp.lambdify((pool_size, e, weight_max), POOL_COVER, modules="numpy")
 
 
 def gadget_sup_error(sum_plus, sum_minus, weight, radius=1.0):
@@ -108,3 +126,35 @@ def two_layer_bound(err, c_norm_l1, x_norm_l1, h_norm_l1, hidden):
 def two_layer_tolerance(eps: float, c_l1: float, d: int, d1: int) -> float:
     """Per-weight tolerance e with TWO_LAYER_UNIFORM_BOUND(e) = eps (positive root)."""
     return float(_two_layer_tolerance(eps, c_l1, d, d1))
+
+
+def subset_sum_success_upper(candidates: int, tolerance: float, weight_max_value: float) -> float:
+    """Upper bound on P(the first N candidates hold subsets within e of w in both sign pools),
+    w ~ U[-W, W]: sum_k C(N, k) 2^-N min(1, POOL_COVER(min(k, N - k))).
+
+    Example (one candidate: one pool is empty, so only |w| <= e succeeds: probability e / W):
+        >>> subset_sum_success_upper(1, 0.05, 0.5)
+        0.1
+    """
+    k = np.arange(candidates + 1)
+    log_weights = (
+        np.array([math.lgamma(candidates + 1) - math.lgamma(j + 1) - math.lgamma(candidates - j + 1)
+                  for j in k]) - candidates * math.log(2.0)
+    )  # fmt: skip
+    cover = np.minimum(1.0, _pool_cover(np.minimum(k, candidates - k).astype(float), tolerance,
+                                        weight_max_value))  # fmt: skip
+    return float(np.round(np.exp(log_weights) @ cover, 15))
+
+
+def subset_sum_candidates_floor(tolerance: float, weight_max_value: float, rate: float) -> int:
+    """Smallest N with :func:`subset_sum_success_upper` >= ``rate``: no subset-sum selector can
+    reach success rate ``rate`` with fewer candidates (the counting floor).
+
+    Example:
+        >>> [subset_sum_candidates_floor(e, 0.5, 0.9) for e in (0.1, 0.05)]
+        [8, 11]
+    """
+    n = 0
+    while subset_sum_success_upper(n, tolerance, weight_max_value) < rate:
+        n += 1
+    return n
