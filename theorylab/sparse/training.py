@@ -1,0 +1,177 @@
+"""Train a whole population of masked MLPs at once (Adam or SGD), with early stopping.
+
+Every member p minimises its own mean cross-entropy over its minibatch,
+
+    L_p(theta_p) = (1/B) sum_{i in batch_p(t)} CE(f^p(x_i), y_i),
+
+and the trainer minimises sum_p L_p: the gradient with respect to member p's weights is
+dL_p/dtheta_p, because no weight is shared between members. Adam (Kingma & Ba 2015) and SGD
+with momentum update each coordinate from that coordinate's gradient history alone, so one
+optimiser over the stacked ``(P, ...)`` tensors performs exactly the P separate optimisations
+(tests/sparse/test_training.py checks this against one optimiser per member). Masked weights
+get a zero gradient (the forward multiplies by the mask), so Adam's moments and the weights
+stay zero there.
+
+Member p reads minibatch t from ``orders[order_index[p], order_offset[p] + t]``: networks of one
+seed (ticket and controls) share an order; a rewound network continues its order at step k.
+
+Every ``eval_every`` steps (and at steps 0 and ``steps``) the validation loss and accuracy and
+the test accuracy are recorded. The early-stopping iteration is the step of minimum validation
+loss (Frankle & Carbin, ICLR 2019, Sec. 2; the first such step on ties), and the accuracy
+reported for it is the test accuracy recorded at that step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import Inconclusive
+from .datasets import Split
+from .masked_mlp import MaskedStack, forward
+
+OPTIMIZERS = ("adam", "sgd")
+# Frankle & Carbin (2019), Fig. 2: Adam, learning rate 1.2e-3, minibatch 60 for LeNet-300-100.
+ADAM_LR = 1.2e-3
+BATCH_SIZE = 60
+SGD_MOMENTUM = 0.9
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: str = "adam"
+    lr: float = ADAM_LR
+    steps: int = 400
+    batch_size: int = BATCH_SIZE
+    eval_every: int = 10
+    momentum: float = SGD_MOMENTUM  # SGD only
+    snapshot_step: int | None = None  # keep a copy of the weights after this many steps
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+
+    @property
+    def eval_steps(self) -> list[int]:
+        """0, eval_every, 2 eval_every, ..., and ``steps`` itself."""
+        points = list(range(0, self.steps + 1, self.eval_every))
+        return points if points[-1] == self.steps else [*points, self.steps]
+
+
+@dataclass
+class TrainResult:
+    final: MaskedStack  # weights after ``steps`` steps
+    eval_steps: list[int]
+    val_loss: torch.Tensor  # (E, P), float64
+    val_acc: torch.Tensor  # (E, P)
+    test_acc: torch.Tensor  # (E, P)
+    early_stop_step: torch.Tensor  # (P,) long: step of minimum validation loss
+    test_acc_early: torch.Tensor  # (P,): test accuracy at the early-stopping step
+    snapshot: MaskedStack | None  # weights after ``snapshot_step`` steps
+
+    @property
+    def test_acc_final(self) -> torch.Tensor:
+        return self.test_acc[-1]
+
+
+def early_stop_index(val_loss: torch.Tensor) -> torch.Tensor:
+    """(P,) index of the first minimum of each column of ``val_loss`` (E, P).
+
+    >>> early_stop_index(torch.tensor([[3.0, 1.0], [2.0, 1.0], [2.0, 5.0]])).tolist()
+    [1, 0]
+    """
+    return torch.argmin(val_loss, dim=0)  # torch returns the first minimal index
+
+
+@torch.no_grad()
+def evaluate(stack: MaskedStack, X: torch.Tensor, y: torch.Tensor):
+    """(mean cross-entropy, accuracy) per member on shared inputs X, both ``(P,)`` float64."""
+    logits = forward(stack, X)
+    P, N, C = logits.shape
+    ce = F.cross_entropy(logits.reshape(P * N, C), y.repeat(P), reduction="none")
+    loss = ce.reshape(P, N).mean(dim=1).to(torch.float64)
+    acc = (logits.argmax(dim=2) == y).to(torch.float64).mean(dim=1)
+    return loss, acc
+
+
+def make_optimizer(params: list[torch.Tensor], config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, foreach=True)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=True)
+
+
+def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: torch.Tensor,
+          order_offset: torch.Tensor, config: TrainConfig) -> TrainResult:  # fmt: skip
+    """Train every member of ``stack`` (left unchanged) for ``config.steps`` steps.
+
+    ``orders`` is ``(n_orders, length, B)`` of training indices (:func:`datasets.data_order`);
+    ``order_index`` and ``order_offset`` are ``(P,)``. A non-finite validation loss raises
+    :class:`~theorylab.errors.Inconclusive` naming the step.
+    """
+    P = stack.members
+    steps_needed = int(order_offset.max()) + config.steps if P else 0
+    if orders.shape[1] < steps_needed:
+        raise ValueError(f"orders hold {orders.shape[1]} steps, {steps_needed} needed")
+    work = stack.clone()
+    params = [p.requires_grad_(True) for p in work.weights + work.biases]
+    L = work.layers
+    opt = make_optimizer(params, config)
+    member_orders = orders[order_index.cpu()]  # (P, length, B)
+    offset = order_offset.cpu()
+    rows = torch.arange(P)
+    evals = set(config.eval_steps)
+    records: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+    snapshot = None
+    X, y = data.X_train, data.y_train
+    for t in range(config.steps + 1):
+        if t in evals:
+            records.append(_record(work, data, t))
+        if config.snapshot_step is not None and t == config.snapshot_step:
+            snapshot = _detached(work)
+        if t == config.steps:
+            break
+        idx = member_orders[rows, offset + t].to(X.device)  # (P, B)
+        logits = forward(work, X[idx], params[:L], params[L:])
+        C = logits.shape[-1]
+        loss = F.cross_entropy(logits.reshape(-1, C), y[idx].reshape(-1), reduction="sum")
+        opt.zero_grad(set_to_none=True)
+        (loss / config.batch_size).backward()
+        opt.step()
+    val_loss = torch.stack([r[0] for r in records])
+    val_acc = torch.stack([r[1] for r in records])
+    test_acc = torch.stack([r[2] for r in records])
+    best = early_stop_index(val_loss)
+    steps = torch.tensor(config.eval_steps, dtype=torch.long)
+    return TrainResult(
+        final=_detached(work),
+        eval_steps=config.eval_steps,
+        val_loss=val_loss,
+        val_acc=val_acc,
+        test_acc=test_acc,
+        early_stop_step=steps[best.cpu()],
+        test_acc_early=test_acc[best, torch.arange(P, device=best.device)],
+        snapshot=snapshot,
+    )
+
+
+def _record(work: MaskedStack, data: Split, t: int):
+    val_loss, val_acc = evaluate(work, data.X_val, data.y_val)
+    if not bool(torch.isfinite(val_loss).all()):
+        bad = int((~torch.isfinite(val_loss)).nonzero()[0, 0])
+        raise Inconclusive(f"validation loss of network {bad} is not finite at step {t} "
+                           "(training diverged: lower the learning rate)", step=t)  # fmt: skip
+    _test_loss, test_acc = evaluate(work, data.X_test, data.y_test)
+    return val_loss.cpu(), val_acc.cpu(), test_acc.cpu()
+
+
+def _detached(work: MaskedStack) -> MaskedStack:
+    return MaskedStack([w.detach().clone() for w in work.weights],
+                       [b.detach().clone() for b in work.biases],
+                       [m.clone() for m in work.masks])  # fmt: skip
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> float:
+    return n_train / batch_size if batch_size else math.nan
