@@ -49,8 +49,11 @@ def test_site_from_saved_reports_shows_every_verdict(
     ):
         assert re.search(row, flat), row
     assert "rate = 0.25" in text  # the violated statement is bravo's worst slack
-    for name in ("site_toy", "bravo", "charlie"):
-        check_links(out / "claims" / f"{name}.html")
+    for name, report in zip(("site_toy", "bravo", "charlie"), reports, strict=True):
+        page = check_links(out / "claims" / f"{name}.html")
+        assert f"../reports/{name}.json" in page.links
+        saved = (out / "reports" / f"{name}.json").read_text()
+        assert saved == report.to_json() + "\n"  # the site can be rebuilt from its reports
     toy = (out / "claims" / "site_toy.html").read_text()
     assert "Doe &amp; Roe (COLT 2030)" in toy and (out / "figures" / "site_toy.png").is_file()
     assert "python -m theorylab.check site_toy --width 128 --no-exact" in toy

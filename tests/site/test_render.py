@@ -53,6 +53,10 @@ def test_margin_puts_ratios_and_intervals_on_one_scale():
     assert margin(Statement.within("b", "", -0.3, (-0.65, -0.35))) < 0
     assert margin(Statement.at_least("c", "", 0.5, 1.0)) < 0
     assert margin(Statement.at_most("n", "", math.nan, 1.0)) is None
+    # No scale: a half-open interval or an equality that holds is not ranked; violated, it is.
+    assert margin(Statement.within("h", "", -45.0, (-math.inf, 4.0))) is None
+    assert margin(Statement.within("h", "", 5.0, (-math.inf, 4.0))) == -math.inf
+    assert margin(Statement.within("e", "", 1.0, (1.0, 1.0))) is None
 
 
 def test_sweep_summary_html(tmp_path, make_report, parse_html):

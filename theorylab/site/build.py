@@ -17,7 +17,9 @@ The site: ``DIR/index.html``, one row per report (verdict, statements held / tot
 slack, power labels, run time, run hash); ``DIR/claims/<claim>.html`` per report (theorem and
 citation, hypotheses, statement table, figure, power audit, versions, parameters, the exact
 command that reproduces the run); ``DIR/figures/<claim>.png``. Plain HTML with inline CSS and
-relative links: it opens from the file system, with no server and no JavaScript.
+relative links: it opens from the file system, with no server and no JavaScript. Each report
+is also saved as ``DIR/reports/<claim>.json`` (the format of ``check --json``, so
+``--from-json DIR/reports/*.json`` rebuilds the site without running anything).
 
 Exit status: the worst over the reports, as for ``check``: 4 a claim raised (its row says so),
 else 1 a report is violated, else 3 one is inconclusive, else 0; 2 usage error (one line on
@@ -104,6 +106,7 @@ class Page:
     audit: dict[str, Any] | None = None
     audit_note: str = ""
     quantities: list[tuple[str, Any]] = field(default_factory=list)
+    json: str | None = None
 
     @property
     def href(self) -> str:
@@ -370,6 +373,12 @@ def build_site(
         else:
             page.figure_note = "Figures were not drawn (--no-figures)."
         _attach_audit(page, audits or {})
+        if page.entry.report is not None:  # the raw report beside its page (--from-json reads it)
+            (out / "reports").mkdir(exist_ok=True)
+            (out / "reports" / f"{page.slug}.json").write_text(
+                page.entry.report.to_json() + "\n", encoding="utf-8"
+            )
+            page.json = f"../reports/{page.slug}.json"
         html = env.get_template("claim.html").render(
             page=page, report=page.entry.report, built=built
         )

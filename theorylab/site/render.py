@@ -7,7 +7,8 @@ both. Everything is escaped by Jinja2's autoescaping (claims' texts contain ``<=
 The index's *worst slack* compares statements of different kinds on one scale, the room left
 before the statement fails: log(slack) for one-sided statements (slack is a ratio: 0 at the
 edge), slack / half-width for intervals (slack is a distance: 0 at the edge, 1 in the middle).
-Negative means violated.
+Negative means violated. Statements that hold but have no such scale (a half-open interval
+``[-inf, hi]``, an equality ``[x, x]``) are not ranked.
 
 Example:
     >>> from theorylab.report import Report, Statement
@@ -98,7 +99,10 @@ def margin(s: Statement) -> float | None:
     if s.relation == "in":
         lo, hi = s.reference
         half = (hi - lo) / 2
-        return s.slack / half if half > 0 else (math.inf if s.slack >= 0 else -math.inf)
+        if s.slack < 0:
+            return s.slack / half if 0 < half < math.inf else -math.inf
+        # A half-open interval has no scale, a point (an equality) no room: not ranked.
+        return s.slack / half if 0 < half < math.inf else None
     if s.slack <= 0:
         return -math.inf
     return math.log(s.slack)
