@@ -46,7 +46,7 @@ def test_format_bytes_never_overflows():
     """An estimate too large for a float (a Python int of 400 digits) still formats."""
     assert format_bytes(10**400) == "8.3e+375 YiB"  # 10^400 / 1024^8 = 8.27e375
     assert format_bytes(-(10**400)).startswith("-8.3e+375")
-    assert format_bytes(float("inf")) == "inf YiB"
+    assert format_bytes(float("inf")) == "inf B" and format_bytes(float("nan")) == "nan B"
     assert format_bytes(1023) == "1023.0 B" and format_bytes(2**80) == "1.0 YiB"
 
 

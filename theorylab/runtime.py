@@ -128,11 +128,11 @@ def format_bytes(n: float) -> str:
         exponent = math.log10(abs(n)) - len(_UNITS[1:]) * math.log10(1024)
         mantissa, power = 10 ** (exponent % 1), int(exponent // 1)
         return f"{'-' if n < 0 else ''}{mantissa:.1f}e+{power} {_UNITS[-1]}"
-    if math.isnan(x):
-        return "nan B"
+    if not math.isfinite(x):  # an estimate that overflowed: "inf B", not "inf YiB"
+        return f"{x} B"
     for unit in _UNITS:
         if abs(x) < 1024 or unit == _UNITS[-1]:
-            if math.isinf(x) or abs(x) >= 1e5:
+            if abs(x) >= 1e5:
                 return f"{x:.1e} {unit}"
             return f"{x:.1f} {unit}"
         x /= 1024
