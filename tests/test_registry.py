@@ -67,3 +67,60 @@ def test_package_check_is_callable_even_after_cli_module_import():
     assert theorylab.check is cli_module
     report = theorylab.check("near_init", width=32, rungs=2, steps=5, n=8, d=3)
     assert report.claim == "near_init"
+
+
+# One value parser, one settings hash, one memory guard -------------------------------------
+
+
+def test_parse_list_reads_and_refuses_like_every_command():
+    from theorylab.registry import parse_list
+
+    assert parse_list("--p-grid", "50, 100,200", int, minimum=1) == [50, 100, 200]
+    assert parse_list("--f", "0.5,2", float, above=0) == [0.5, 2.0]
+    for text, kwargs, message in [
+        ("1,,2", {}, "empty value"),
+        ("1,2,", {}, "empty value"),
+        ("", {}, "empty value"),
+        ("1,x", {"base": int}, "--l must be an integer, got 'x'"),
+        ("1,nan", {}, "must be finite"),
+        ("0,1", {"above": 0}, "values must be > 0"),
+        ("0,1", {"base": int, "minimum": 1}, "values must be >= 1"),
+        ("3,3", {"base": int}, "repeats a value"),
+    ]:
+        base = kwargs.pop("base", float)
+        with pytest.raises(UsageError, match=message):
+            parse_list("--l", text, base, **kwargs)
+
+
+def test_the_settings_hash_kept_its_values():
+    """Stores and reports written before the hash became one function name the same runs
+    (the literals are sha256 of the canonical JSON, computed by hand from the old code)."""
+    from theorylab.registry import settings_hash
+    from theorylab.store import param_hash
+
+    assert param_hash("near_init", {"width": 64}, "cpu", "float64") == "3f985fef3fad5321"
+    assert run_hash("near_init", {"width": 64}, Context(seed=3)) == "33c590fb67bce3f5"
+    assert settings_hash(a=1, b={"x": [1, 2]}) == settings_hash(b={"x": [1, 2]}, a=1)
+
+
+def test_memory_guard_treats_an_overflowing_estimate_as_infinite():
+    from theorylab.registry import Claim, check_memory
+
+    @dataclasses.dataclass(frozen=True)
+    class P:
+        n: int = 1
+
+    def estimate(p):
+        return 8.0 * 10**400  # OverflowError: int too large to convert to float
+
+    claim = Claim("toy", "t", P, run=lambda p, ctx: None, estimate_bytes=estimate)
+    with pytest.raises(UsageError, match=r"needs an estimated inf B .* 1.0 KiB is available"):
+        check_memory(claim, P(), "cpu", available=1024)
+    small = Claim("toy", "t", P, run=lambda p, ctx: None, estimate_bytes=lambda p: 100)
+    check_memory(small, P(), "cpu", available=1024)
+
+
+def test_integers_beyond_int64_are_refused():
+    with pytest.raises(UsageError, match="width must be within .* got a 31-digit integer"):
+        make_params(get_claim("near_init"), {"width": 10**30})
+    assert make_params(get_claim("near_init"), {"width": 2**20}).width == 2**20
