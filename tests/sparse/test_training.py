@@ -83,7 +83,14 @@ def test_early_stopping_bookkeeping_and_snapshot():
     best = result.val_loss.argmin(dim=0)
     assert result.early_stop_step.tolist() == [result.eval_steps[i] for i in best.tolist()]
     for p in range(3):
-        assert float(result.test_acc_early[p]) == float(result.test_acc[best[p], p])
+        # the kept weights are those of the early-stopping step: retrain that many steps
+        until = int(result.early_stop_step[p])
+        cfg = training.TrainConfig(lr=0.02, steps=until, batch_size=10)
+        again = training.train(stack.select([p]), data, orders, idx[:1], off[:1], cfg)
+        for a, b in zip(result.early.weights, again.final.weights, strict=True):
+            assert torch.allclose(a[p], b[0], rtol=0, atol=1e-12)
+        acc = training.evaluate(again.final, data.X_test, data.y_test)[1]
+        assert float(result.test_acc_early[p]) == float(acc[0])
         loss, _acc = training.evaluate(result.final.select([p]), data.X_val, data.y_val)
         assert float(loss[0]) == pytest.approx(float(result.val_loss[-1, p]), rel=1e-12)
     short = training.train(stack, data, orders, idx, off,

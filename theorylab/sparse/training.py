@@ -15,10 +15,12 @@ stay zero there.
 Member p reads minibatch t from ``orders[order_index[p], order_offset[p] + t]``: networks of one
 seed (ticket and controls) share an order; a rewound network continues its order at step k.
 
-Every ``eval_every`` steps (and at steps 0 and ``steps``) the validation loss and accuracy and
-the test accuracy are recorded. The early-stopping iteration is the step of minimum validation
-loss (Frankle & Carbin, ICLR 2019, Sec. 2; the first such step on ties), and the accuracy
-reported for it is the test accuracy recorded at that step.
+Every ``eval_every`` steps (and at steps 0 and ``steps``) the validation loss and accuracy are
+recorded. The early-stopping iteration is the step of minimum validation loss (Frankle & Carbin,
+ICLR 2019, Sec. 2; the first such step on ties, :func:`early_stop_index`, applied to the record
+so far after every evaluation); the weights at that step are kept, and the test accuracy
+reported for the early-stopping iteration is theirs (the test split is evaluated twice per
+network: at the early-stopping weights and at the final weights).
 """
 
 from __future__ import annotations
@@ -67,14 +69,11 @@ class TrainResult:
     eval_steps: list[int]
     val_loss: torch.Tensor  # (E, P), float64
     val_acc: torch.Tensor  # (E, P)
-    test_acc: torch.Tensor  # (E, P)
     early_stop_step: torch.Tensor  # (P,) long: step of minimum validation loss
+    early: MaskedStack  # weights at the early-stopping step
     test_acc_early: torch.Tensor  # (P,): test accuracy at the early-stopping step
+    test_acc_final: torch.Tensor  # (P,): test accuracy after the last step
     snapshot: MaskedStack | None  # weights after ``snapshot_step`` steps
-
-    @property
-    def test_acc_final(self) -> torch.Tensor:
-        return self.test_acc[-1]
 
 
 def early_stop_index(val_loss: torch.Tensor) -> torch.Tensor:
@@ -123,12 +122,15 @@ def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: to
     offset = order_offset.cpu()
     rows = torch.arange(P)
     evals = set(config.eval_steps)
-    records: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+    records: list[tuple[torch.Tensor, torch.Tensor]] = []
     snapshot = None
+    best = _detached(work)
     X, y = data.X_train, data.y_train
     for t in range(config.steps + 1):
         if t in evals:
             records.append(_record(work, data, t))
+            index = early_stop_index(torch.stack([r[0] for r in records]))
+            _keep_where(best, work, index == len(records) - 1)
         if config.snapshot_step is not None and t == config.snapshot_step:
             snapshot = _detached(work)
         if t == config.steps:
@@ -142,17 +144,18 @@ def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: to
         opt.step()
     val_loss = torch.stack([r[0] for r in records])
     val_acc = torch.stack([r[1] for r in records])
-    test_acc = torch.stack([r[2] for r in records])
-    best = early_stop_index(val_loss)
+    index = early_stop_index(val_loss)
     steps = torch.tensor(config.eval_steps, dtype=torch.long)
+    final = _detached(work)
     return TrainResult(
-        final=_detached(work),
+        final=final,
         eval_steps=config.eval_steps,
         val_loss=val_loss,
         val_acc=val_acc,
-        test_acc=test_acc,
-        early_stop_step=steps[best.cpu()],
-        test_acc_early=test_acc[best, torch.arange(P, device=best.device)],
+        early_stop_step=steps[index.cpu()],
+        early=best,
+        test_acc_early=evaluate(best, data.X_test, data.y_test)[1].cpu(),
+        test_acc_final=evaluate(final, data.X_test, data.y_test)[1].cpu(),
         snapshot=snapshot,
     )
 
@@ -163,8 +166,18 @@ def _record(work: MaskedStack, data: Split, t: int):
         bad = int((~torch.isfinite(val_loss)).nonzero()[0, 0])
         raise Inconclusive(f"validation loss of network {bad} is not finite at step {t} "
                            "(training diverged: lower the learning rate)", step=t)  # fmt: skip
-    _test_loss, test_acc = evaluate(work, data.X_test, data.y_test)
-    return val_loss.cpu(), val_acc.cpu(), test_acc.cpu()
+    return val_loss.cpu(), val_acc.cpu()
+
+
+@torch.no_grad()
+def _keep_where(best: MaskedStack, work: MaskedStack, chosen: torch.Tensor) -> None:
+    """Copy the members ``chosen`` ((P,) bool) of ``work`` into ``best``, in place."""
+    if not bool(chosen.any()):
+        return
+    chosen = chosen.to(best.weights[0].device)
+    for dst, src in zip(best.weights + best.biases, work.weights + work.biases, strict=True):
+        shape = (-1,) + (1,) * (dst.dim() - 1)
+        dst.copy_(torch.where(chosen.reshape(shape), src.detach(), dst))
 
 
 def _detached(work: MaskedStack) -> MaskedStack:
