@@ -1,45 +1,71 @@
-"""implicit_bias: GD/SGD against the SVD closed form, the Adam negative control, the diagonal
-net against the independent Q_alpha solution, divergence, bad input, determinism and the CLI."""
+"""implicit_bias: the quick run's statements and power labels, the Adam negative control, the
+declared power table, GD/SGD against the SVD closed form and explicit loops, the diagonal net
+against the independent Q_alpha solution, compare() on hand-made measurements, divergence and
+bad input."""
 
-import json
+import dataclasses
 import math
-import subprocess
-import sys
 
+import numpy as np
 import pytest
 import torch
 
 import theorylab
+from theorylab import power
 from theorylab.claims import implicit_bias
 from theorylab.errors import UsageError
+from theorylab.registry import get_claim, make_params
+from theorylab.runtime import Context
 from theorylab.theory import min_norm, woodworth2020
 
-SMALL = dict(alpha_small=0.03, path_points=4)
-# The Adam control with a cheap diagonal part (alpha = 1 converges in a few thousand steps).
-CONTROL = dict(optimizer="adam", alpha=1.0, alpha_small=0.1, path_points=2, steps=2000)
+CLAIM = get_claim("implicit_bias")
 # A cheap run for the detection and bad-input tests (GD only, short).
 CONTROL_DIAGONAL = dict(alpha=1.0, alpha_small=0.1, path_points=2, steps=300)
+POWER = {
+    "gd_closed_form": "exact", "gd_min_norm_limit": "exact", "sgd_row_space_invariant": "exact",
+    "sgd_min_norm_limit": "exact", "step_size_exponent": "interval",
+    "rich_regime_l1_excess": "bound", "kernel_regime_l2_distance": "sanity",
+    "kernel_regime_offset": "interval",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def small():
-    return theorylab.check("implicit_bias", seed=0, **SMALL)
+def quick_params():
+    return make_params(CLAIM, CLAIM.quick)
 
 
 @pytest.fixture(scope="module")
-def adam_control():
-    return theorylab.check("implicit_bias", seed=0, **CONTROL)
+def measurement(quick_params):
+    return CLAIM.simulate(quick_params, Context(seed=0))
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["gd_closed_form", "gd_min_norm_limit", "sgd_row_space_invariant", "sgd_min_norm_limit",
-     "step_size_exponent", "rich_regime_l1_excess", "kernel_regime_l2_distance"],
-)  # fmt: skip
-def test_statement_holds(small, name):
+@pytest.fixture(scope="module")
+def small(theorylab_cache):
+    return theorylab_cache.run("implicit_bias", seed=0, **CLAIM.quick)  # shared with the contract
+
+
+@pytest.fixture(scope="module")
+def adam_control(theorylab_cache):
+    return theorylab_cache.run("implicit_bias", seed=0, **{**CLAIM.quick, **CLAIM.negative_control})
+
+
+@pytest.mark.parametrize("name", list(POWER))
+def test_statement_holds_with_its_power_label(small, name):
     s = small.statement(name)
     print(f"{name}: measured {s.measured:.4g} {s.relation} {s.reference} (slack {s.slack})")
     assert s.holds, s
+    assert s.power == POWER[name]
+
+
+def test_declared_power_table():
+    audit = power.audit("implicit_bias")
+    print(audit.table())
+    assert audit.baseline_verdict == "holds" and audit.exit_status == 0
+    flipped = {m.name: set(m.flipped) for m in audit.mutants}
+    assert {"gd_min_norm_limit", "sgd_min_norm_limit"} <= flipped["limit_without_projection"]
+    assert flipped["potential_link_without_two"] == {"step_size_exponent"}
+    assert flipped["kernel_offset_halved"] == {"kernel_regime_offset"}
+    assert flipped["contraction_double_step"] == {"gd_closed_form"}
 
 
 def test_verdict_hypotheses_and_quantities(small):
@@ -57,9 +83,12 @@ def test_verdict_hypotheses_and_quantities(small):
     assert dg["l1_gd"][0] < dg["l1_gd"][-1] and dg["l2_gd"][-1] < dg["l2_gd"][0]
 
 
-def test_figure_is_written(small, tmp_path):
+def test_figure_is_drawn_from_the_saved_report_alone(small, tmp_path):
+    from theorylab.plots.implicit_bias import plot
+    from theorylab.report import Report
+
     path = tmp_path / "implicit_bias.png"
-    implicit_bias.CLAIM.plot(small, str(path))
+    plot(Report.from_json(small.to_json()), str(path))
     assert path.stat().st_size > 10_000
 
 
@@ -94,30 +123,32 @@ def test_gd_closed_form_matches_an_explicit_loop():
                           atol=1e-10)  # fmt: skip
 
 
-def test_wrong_closed_form_is_detected(monkeypatch):
-    """A closed form with contraction 1 - 2 eta s^2 instead of 1 - eta s^2 is caught."""
-    original = min_norm.gd_iterates
-    monkeypatch.setattr(
-        min_norm, "gd_iterates", lambda A, b, x0, eta, k: original(A, b, x0, 2 * eta, k)
-    )
-    report = theorylab.check("implicit_bias", seed=0, optimizer="gd", **CONTROL_DIAGONAL)
-    assert report.statement("gd_closed_form").holds is False
+def test_sgd_against_an_explicit_loop_over_the_same_batches():
+    """Every SGD iterate of the batched runs equals a plain loop over one run's batches."""
+    p = make_params(CLAIM, dict(n=6, d=10, steps=25, sgd_runs=3, batch_size=2))
+    ctx = Context(seed=4)
+    A, b, _, x0 = implicit_bias.make_system(p, ctx)
+    path, eta_sgd = implicit_bias.sgd(p, ctx, A, b, x0, A)
+    gen = ctx.generator("sgd/batches")
+    batches = torch.argsort(torch.rand(p.steps, 3, p.n, generator=gen), dim=2)[:, :, :2]
+    for run in range(3):
+        x = x0.clone()
+        for k in range(p.steps):
+            rows = batches[k, run]
+            x = x - eta_sgd * (p.n / 2) * A[rows].T @ (A[rows] @ x - b[rows])
+            torch.testing.assert_close(path[k + 1, run], x, rtol=0, atol=1e-13)
 
 
-def test_a_wrong_q_alpha_solution_is_detected(monkeypatch):
-    """If the reference were the min-l2 solution instead of argmin Q_alpha, GD's discrepancy
-    would not shrink with the step: the exponent statement fails."""
-    real = woodworth2020.solve_q_alpha
-
-    def l2_instead(X, y, a):
-        sol = real(X, y, a)
-        return woodworth2020.QAlphaSolution(torch.linalg.pinv(X) @ y, sol.nu, 0, 0.0)
-
-    monkeypatch.setattr(woodworth2020, "solve_q_alpha", l2_instead)
-    report = theorylab.check("implicit_bias", seed=0, optimizer="gd", **CONTROL_DIAGONAL)
-    s = report.statement("step_size_exponent")
-    print("exponent against the wrong reference:", s.measured)
-    assert s.holds is False and abs(s.measured) < 0.3
+def test_compare_catches_an_iterate_off_the_row_space(measurement, quick_params):
+    """A drift of 1e-6 along null(A) in one SGD iterate fails the row-space invariant."""
+    A = measurement.A
+    null = np.linalg.svd(A)[2][-1]  # a unit vector of null(A)
+    path = measurement.sgd_path.copy()
+    path[7, 1] += 1e-6 * null
+    broken = dataclasses.replace(measurement, sgd_path=path)
+    statements = {s.name: s for s in implicit_bias.compare(broken, quick_params).statements}
+    assert statements["sgd_row_space_invariant"].holds is False
+    assert statements["sgd_min_norm_limit"].holds is True  # the last iterate is untouched
 
 
 def test_divergent_step_size_is_inconclusive():
@@ -147,14 +178,6 @@ def test_rank_deficient_planted_system_is_handled():
     assert {h.name: h.met for h in report.hypotheses}["dual_newton_converged"]
 
 
-def test_same_seed_same_json():
-    first = theorylab.check("implicit_bias", seed=2, optimizer="gd", **CONTROL_DIAGONAL)
-    second = theorylab.check("implicit_bias", seed=2, optimizer="gd", **CONTROL_DIAGONAL)
-    a, b = first.to_dict(), second.to_dict()
-    a.pop("timing"), b.pop("timing")
-    assert json.dumps(a) == json.dumps(b)
-
-
 def test_train_diagonal_large_alpha_is_the_kernel_regime():
     """At alpha = 30 the diagonal net's limit is the min-l2 solution up to the explicit bound."""
     g = torch.Generator().manual_seed(7)
@@ -168,26 +191,6 @@ def test_train_diagonal_large_alpha_is_the_kernel_regime():
     distance = float((beta[:, 0] - torch.linalg.pinv(X) @ y).norm())
     bound = woodworth2020.kernel_distance_bound(beta[:, 0], 30.0)
     assert distance <= bound and bound < 1e-4 * math.sqrt(12)
-
-
-def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "theorylab.check", "implicit_bias", *args, "--quiet"],
-        capture_output=True, text=True, env={"OMP_NUM_THREADS": "1", "PATH": ""}, timeout=300,
-    )  # fmt: skip
-
-
-def test_cli_exit_statuses():
-    bad = _cli("--rank", "5", "--target", "random")
-    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
-    assert "inconsistent system" in bad.stderr
-    control = _cli("--optimizer", "adam", "--alpha", "1", "--alpha-small", "0.1",
-                   "--path-points", "2", "--steps", "2000")  # fmt: skip
-    assert control.returncode == 1, control.stderr
-    divergent = _cli("--eta", "1", "--optimizer", "gd", "--alpha", "1", "--alpha-small", "0.1",
-                     "--path-points", "2", "--steps", "300")  # fmt: skip
-    assert divergent.returncode == 3
-    assert "diverged" in divergent.stderr
 
 
 @pytest.mark.slow

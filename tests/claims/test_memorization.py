@@ -1,62 +1,70 @@
-"""memorization: Thm 1's construction (exact tier), random-label fits on digits and synthetic
-data, the under-parameterized negative control, failure detection, determinism and the CLI."""
+"""memorization: the quick run's statements and power labels, the under-parameterized negative
+control, the declared power table, Thm 1's construction against a dense solve and a batch of
+systems against one-by-one solves, the rounding probe against explicit formulas, compare() on
+hand-made measurements, failure detection and bad input."""
 
-import json
-import subprocess
-import sys
+import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
 import theorylab
+from theorylab import power
 from theorylab.claims import memorization
 from theorylab.errors import UsageError
-from theorylab.theory import zhang2017
+from theorylab.registry import get_claim, make_params
+from theorylab.runtime import Context
 
-SMALL = dict(n=100, d=5, train_size=500, width=256, steps=300)
-CONTROL = dict(n=20, d=5, train_size=500, width=2, steps=150)
+CLAIM = get_claim("memorization")
 FIT_STATEMENTS = [f"{t}_train_fit" for t in memorization.RANDOM_TASKS]
 CHANCE_STATEMENTS = [f"{t}_test_chance" for t in memorization.RANDOM_TASKS]
+POWER = {
+    "weight_count": "exact", "lower_triangular": "exact", "smallest_eigenvalue": "exact",
+    "max_fit_error": "exact", "fit_rounding_bound": "sanity", "fit_rounding_attained": "interval",
+    **{name: "bound" for name in FIT_STATEMENTS}, **dict.fromkeys(CHANCE_STATEMENTS, "interval"),
+    "digits_true_generalizes": "sanity",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def small():
-    return theorylab.check("memorization", seed=0, **SMALL)
+def quick_params():
+    return make_params(CLAIM, CLAIM.quick)
 
 
 @pytest.fixture(scope="module")
-def control():
-    return theorylab.check("memorization", seed=0, **CONTROL)
+def measurement(quick_params):
+    return CLAIM.simulate(quick_params, Context(seed=0))
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["weight_count", "lower_triangular", "smallest_eigenvalue", "max_fit_error",
-     "fit_rounding_bound", "digits_true_generalizes", *FIT_STATEMENTS, *CHANCE_STATEMENTS],
-)  # fmt: skip
-def test_statement_holds(small, name):
+@pytest.fixture(scope="module")
+def small(theorylab_cache):
+    return theorylab_cache.run("memorization", seed=0, **CLAIM.quick)  # shared with the contract
+
+
+@pytest.fixture(scope="module")
+def control(theorylab_cache):
+    return theorylab_cache.run("memorization", seed=0, **{**CLAIM.quick, **CLAIM.negative_control})
+
+
+@pytest.mark.parametrize("name", list(POWER))
+def test_statement_holds_with_its_power_label(small, name):
     s = small.statement(name)
     print(f"{name}: measured {s.measured:.4g} {s.relation} {s.reference} (slack {s.slack})")
     assert s.holds, s
+    assert s.power == POWER[name]
 
 
 def test_quantities_and_verdict(small):
     q = small.quantities
     assert small.verdict == "holds"
-    assert (q["weight_count"], q["n"], q["d"]) == (2 * 100 + 5, 100, 5)
-    assert q["max_fit_error"] <= 1e-6 * 4  # |y| <= 4 for 100 standard normal labels
-    # Steps to fit are recorded for every task, random labels included.
-    for task in memorization.TASKS:
+    n, d = CLAIM.quick["n"], CLAIM.quick["d"]
+    assert (q["weight_count"], q["n"], q["d"]) == (2 * n + d, n, d)
+    for task in memorization.TASKS:  # steps to fit are recorded for every task
         assert isinstance(q[f"{task}_steps_to_fit"], int), task
     assert {h.name: h.met for h in small.hypotheses} == {
         "distinct_projections": True, "over_parameterized": True,
     }  # fmt: skip
-
-
-def test_figure_is_written(small, tmp_path):
-    path = tmp_path / "memorization.png"
-    memorization.CLAIM.plot(small, str(path))
-    assert path.stat().st_size > 10_000
 
 
 def test_under_parameterized_control_cannot_fit_random_labels(control):
@@ -64,16 +72,27 @@ def test_under_parameterized_control_cannot_fit_random_labels(control):
     violated = {s.name for s in control.statements if s.holds is False}
     assert violated == set(FIT_STATEMENTS), violated
     for name in FIT_STATEMENTS:
-        print(name, control.statement(name).measured)
         assert control.statement(name).measured < 0.5  # far from fitting, not a near miss
-    hyp = {h.name: h for h in control.hypotheses}
-    assert not hyp["over_parameterized"].met
+    assert not {h.name: h for h in control.hypotheses}["over_parameterized"].met
     assert control.quantities["mlp_parameters"] < control.quantities["train_size"]
 
 
+def test_declared_power_table():
+    audit = power.audit("memorization")
+    print(audit.table())
+    assert audit.baseline_verdict == "holds" and audit.exit_status == 0
+    flipped = {m.name: set(m.flipped) for m in audit.mutants}
+    assert flipped["rounding_factor_gamma"] == {"fit_rounding_attained"}
+    assert flipped["weight_count_without_biases"] == {"weight_count"}
+    assert "lower_triangular" in flipped["biases_not_interleaved"]
+
+
+# --- the construction and the probe against independent computations -------------------------
+
+
 def test_construction_matches_a_dense_solve():
-    """Exact tier: the constructed weights equal numpy's dense solve, A is triangular and its
-    eigenvalues are the interleaving gaps z_i - b_i."""
+    """The constructed weights equal a dense solve, A is triangular and its eigenvalues are the
+    interleaving gaps z_i - b_i."""
     g = torch.Generator().manual_seed(3)
     X = torch.randn(30, 4, generator=g, dtype=torch.float64)
     y = torch.randn(30, generator=g, dtype=torch.float64)
@@ -82,12 +101,81 @@ def test_construction_matches_a_dense_solve():
     zs = z[order]
     assert bool((b[1:] > zs[:-1]).all() and (b < zs).all())  # b_1 < z_1 < b_2 < ... < z_n
     assert torch.equal(torch.triu(A, diagonal=1), torch.zeros_like(A))
-    dense = torch.linalg.solve(A, y[order])
-    assert torch.allclose(w, dense, rtol=1e-8, atol=1e-8)
+    torch.testing.assert_close(w, torch.linalg.solve(A, y[order]), rtol=1e-8, atol=1e-8)
     eig = torch.sort(torch.linalg.eigvals(A).real).values
-    assert torch.allclose(eig, torch.sort(zs - b).values, rtol=1e-10, atol=0)
-    fitted = memorization.network_output(X, a, b, w)
-    assert float((fitted - y).abs().max()) < 1e-9
+    torch.testing.assert_close(eig, torch.sort(zs - b).values, rtol=1e-10, atol=0)
+    assert float((memorization.network_output(X, a, b, w) - y).abs().max()) < 1e-9
+
+
+def test_batched_construction_equals_one_system_at_a_time():
+    g = torch.Generator().manual_seed(8)
+    X = torch.randn(5, 7, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(5, 7, generator=g, dtype=torch.float64)
+    a = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    b, w, A, order, z = memorization.construct(X, y, a)
+    out = memorization.network_output(X, a, b, w)
+    for s in range(5):
+        b1, w1, A1, o1, z1 = memorization.construct(X[s], y[s], a[s])
+        torch.testing.assert_close(b[s], b1, rtol=1e-15, atol=1e-15)
+        torch.testing.assert_close(w[s], w1, rtol=1e-12, atol=1e-12)
+        assert torch.equal(order[s], o1)
+        torch.testing.assert_close(out[s], memorization.network_output(X[s], a[s], b1, w1))
+
+
+def test_rounding_probe_against_explicit_two_point_formulas():
+    """For two points z_1 < z_2 (gap g): b = (z_1 - g/2, (z_1 + z_2)/2), A = [[g/2, 0],
+    [3g/2, g/2]] as floats, w by hand; the probe's (|A||w|)_i and errors match."""
+    errors, magnitudes = memorization.rounding_probe(Context(seed=0))
+    assert errors.shape == magnitudes.shape == (memorization.PROBE_SYSTEMS, 2)
+    gen = Context(seed=0).generator("construction/probe")
+    shape = (memorization.PROBE_SYSTEMS, 2)
+    x = torch.randn(*shape, 1, generator=gen, dtype=torch.float64)[:, :, 0].numpy()
+    y = torch.randn(*shape, generator=gen, dtype=torch.float64).numpy()
+    for s in range(20):
+        i, j = np.argsort(x[s])
+        z1, z2 = x[s, i], x[s, j]
+        b1, b2 = z1 - (z2 - z1) / 2, (z2 + z1) / 2
+        a11, a21, a22 = z1 - b1, z2 - b1, z2 - b2
+        w1 = y[s, i] / a11
+        w2 = (y[s, j] - a21 * w1) / a22
+        expected = [abs(a11 * w1), abs(a21 * w1) + abs(a22 * w2)]
+        np.testing.assert_allclose(magnitudes[s], expected, rtol=1e-12)
+        assert errors[s, 0] <= 2.0**-52 * abs(y[s, i])  # one rounding of a product: <= 1 ulp
+    assert float(errors.max()) > 0
+
+
+# --- compare() on hand-made measurements -----------------------------------------------------
+
+
+def test_compare_catches_a_probe_beyond_the_bound(measurement, quick_params):
+    worse = dataclasses.replace(measurement, probe_errors=measurement.probe_errors * 2)
+    statements = {s.name: s for s in memorization.compare(worse, quick_params).statements}
+    assert statements["fit_rounding_attained"].holds is False
+    looser = dataclasses.replace(measurement, probe_errors=measurement.probe_errors / 4)
+    statements = {s.name: s for s in memorization.compare(looser, quick_params).statements}
+    assert statements["fit_rounding_attained"].holds is False  # a 4x slack is not Higham's
+
+
+def test_compare_catches_a_non_triangular_matrix_and_a_miss(measurement, quick_params):
+    c = measurement.construction
+    A = c.A.copy()
+    A[0, 1] = 1e-3
+    fitted = c.fitted.copy()
+    fitted[3] += 1e-3
+    broken = dataclasses.replace(
+        measurement, construction=dataclasses.replace(c, A=A, fitted=fitted)
+    )
+    statements = {s.name: s for s in memorization.compare(broken, quick_params).statements}
+    assert statements["lower_triangular"].holds is False
+    assert statements["max_fit_error"].holds is False
+
+
+def test_fit_statement_is_undecided_when_rounding_can_explain_the_miss():
+    held = memorization._fit_statement(1e-9, 1e-6, 1e-7, "float64")
+    missed_resolvable = memorization._fit_statement(1e-5, 1e-6, 1e-7, "float64")
+    missed_unresolvable = memorization._fit_statement(1e-5, 1e-6, 1e-4, "float64")
+    assert held.holds is True and missed_resolvable.holds is False
+    assert missed_unresolvable.holds is None and "cannot resolve" in missed_unresolvable.detail
 
 
 def test_one_unit_fewer_cannot_interpolate():
@@ -100,23 +188,6 @@ def test_one_unit_fewer_cannot_interpolate():
     b, _, A, order, _ = memorization.construct(X, y, a)
     w_short = torch.linalg.lstsq(A[:, :-1], y[order][:, None]).solution[:, 0]
     assert float((A[:, :-1] @ w_short - y[order]).abs().max()) > 1e-3
-
-
-def test_wrong_weight_count_or_triangle_is_detected(monkeypatch):
-    monkeypatch.setattr(zhang2017, "weight_count", lambda n, d: 2 * n + d + 1)
-    original = memorization.construct
-
-    def misplaced_biases(X, y, a):  # biases shifted one slot: A is no longer triangular
-        b, w, A, order, z = original(X, y, a)
-        b = torch.roll(b, 1)
-        zs = z[order]
-        return b, w, torch.relu(zs[:, None] - b[None, :]), order, z
-
-    monkeypatch.setattr(memorization, "construct", misplaced_biases)
-    report = theorylab.check("memorization", n=20, d=3, train_size=100, width=64, steps=40)
-    assert report.statement("weight_count").holds is False
-    assert report.statement("lower_triangular").holds is False
-    assert report.verdict == "violated"
 
 
 def test_a_leaked_test_split_is_detected(monkeypatch):
@@ -135,27 +206,9 @@ def test_a_leaked_test_split_is_detected(monkeypatch):
         assert report.statement(name).holds is False, report.statement(name)
 
 
-def test_fit_statement_is_undecided_when_rounding_can_explain_the_miss():
-    held = memorization._fit_statement(1e-9, 1e-6, 1e-7, "float64")
-    missed_resolvable = memorization._fit_statement(1e-5, 1e-6, 1e-7, "float64")
-    missed_unresolvable = memorization._fit_statement(1e-5, 1e-6, 1e-4, "float64")
-    assert held.holds is True and missed_resolvable.holds is False
-    assert missed_unresolvable.holds is None and "cannot resolve" in missed_unresolvable.detail
-
-
-def test_same_seed_same_json():
-    kw = dict(n=20, d=3, train_size=100, width=32, steps=30)
-    first = theorylab.check("memorization", seed=5, **kw).to_dict()
-    second = theorylab.check("memorization", seed=5, **kw).to_dict()
-    first.pop("timing"), second.pop("timing")
-    assert json.dumps(first) == json.dumps(second)
-
-
-def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "theorylab.check", "memorization", *args, "--quiet"],
-        capture_output=True, text=True, env={"OMP_NUM_THREADS": "1", "PATH": ""}, timeout=300,
-    )  # fmt: skip
+def test_non_finite_training_is_inconclusive():
+    report = theorylab.check("memorization", n=10, d=2, train_size=100, width=8, steps=5, lr=1e300)
+    assert report.verdict == "inconclusive" and "not finite" in report.failure
 
 
 @pytest.mark.parametrize(
@@ -166,22 +219,6 @@ def _cli(*args):
 def test_bad_input_is_a_usage_error(values, fragment):
     with pytest.raises(UsageError, match=fragment):
         theorylab.check("memorization", **values)
-
-
-def test_cli_bad_input_exits_2_with_one_line():
-    result = _cli("--train-size", "5000")
-    assert result.returncode == 2
-    assert "train_size must be <=" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_cli_negative_control_exits_1_and_numerical_failure_exits_3():
-    control = _cli("--n", "10", "--train-size", "300", "--width", "2", "--steps", "60")
-    assert control.returncode == 1, control.stderr
-    diverged = _cli("--n", "10", "--train-size", "100", "--width", "8", "--steps", "5",
-                    "--lr", "1e300")  # fmt: skip
-    assert diverged.returncode == 3
-    assert "not finite" in diverged.stderr
 
 
 @pytest.mark.slow

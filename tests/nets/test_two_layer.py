@@ -57,3 +57,14 @@ def test_output_scales():
     assert output_scale(16, "ntk") == 0.25 and output_scale(16, "mean_field") == 1 / 16
     with pytest.raises(ValueError):
         output_scale(16, "other")
+
+
+def test_group_reductions_against_per_network_loops():
+    """group_max and group_sum reduce over each network's own units (widths 3, 7, 5)."""
+    bank, *_ = make_bank("ntk")
+    values = (torch.arange(15, dtype=torch.float64) - 6.0) ** 2
+    bounds = [0, 3, 10, 15]
+    pieces = [values[lo:hi] for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    assert bank.group_max(values).tolist() == [float(p.max()) for p in pieces]
+    assert bank.group_sum(values).tolist() == [float(p.sum()) for p in pieces]
+    assert bank.group_max(values).tolist() != [float(p.mean()) for p in pieces]

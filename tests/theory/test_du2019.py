@@ -40,26 +40,73 @@ def test_h_inf_entries_diagonal_and_spectrum():
     H = du2019.h_inf(X)
     G = (X @ X.T).clamp(-1, 1)
     direct = G * (math.pi - torch.arccos(G)) / (2 * math.pi)
-    torch.testing.assert_close(H, direct, rtol=0, atol=1e-14)
-    torch.testing.assert_close(torch.diagonal(H), torch.full((12,), 0.5, dtype=torch.float64))
+    off = ~torch.eye(12, dtype=torch.bool)
+    torch.testing.assert_close(H[off], direct[off], rtol=0, atol=1e-14)
+    assert torch.diagonal(H).tolist() == [0.5] * 12
     assert torch.equal(H, H.T)
     assert float(torch.linalg.eigvalsh(H)[0]) > 0  # lambda_0 > 0: no two rows parallel
 
 
-def test_bounds_are_the_direct_formulas():
-    n, m, lam0, r0, delta, eta = 50, 4096, 0.2, 7.0, 0.1, 0.3
-    c = math.sqrt(2 * math.pi) / 16
-    assert du2019.linear_rate(eta, lam0) == pytest.approx(1 - eta * lam0 / 2, rel=1e-15)
+def test_distance_bound_is_the_step_sum_under_the_linear_rate():
+    """R' is Cor 4.1's sum: each GD step moves a unit by at most eta sqrt(n/m) ||y - u(k)||, and
+    ||y - u(k)|| <= rate^(k/2) ||y - u(0)||; summed numerically, the steps approach R' as
+    eta -> 0 and stay below it for every eta (a rate without Thm 4.1's 1/2 would give R'/2)."""
+    n, m, lam0, r0 = 50, 4096, 0.2, 7.0
     R_prime = du2019.distance_bound(n, m, lam0, r0)
-    assert R_prime == pytest.approx(4 * math.sqrt(n) * r0 / (math.sqrt(m) * lam0), rel=1e-14)
+    for eta in (1e-4, 1e-2, 1.0, 1 / lam0):
+        q = du2019.linear_rate(eta, lam0)
+        k = np.arange(int(200 / (eta * lam0)) + 1)
+        total = eta * math.sqrt(n / m) * r0 * float(np.sum(q ** (k / 2)))
+        assert total <= R_prime * (1 + 1e-12), eta
+    # eta = 1/lambda_0: rate 1/2, sum 1/(1 - sqrt(1/2)), i.e. R' (1 + sqrt(1/2)) / 2.
+    assert total == pytest.approx(R_prime * (1 + math.sqrt(0.5)) / 2, rel=1e-9)
+    small = 1e-4
+    q = du2019.linear_rate(small, lam0)
+    limit = small * math.sqrt(n / m) * r0 / (1 - math.sqrt(q))  # the geometric sum, summed out
+    assert limit == pytest.approx(R_prime, rel=1e-4)
+
+
+def test_width_requirement_is_where_the_distance_bound_meets_the_stability_radius():
+    """m* solves R'(m*) = R: wider nets have R' < R, narrower ones R' > R; R = c delta lambda_0
+    / n^2 is linear in delta and lambda_0 and falls like n^-2 (checked by doubling)."""
+    n, lam0, r0, delta = 50, 0.2, 7.0, 0.1
     R = du2019.stability_radius(n, lam0, delta)
-    assert R == pytest.approx(c * delta * lam0 / n**2, rel=1e-14)
     m_star = du2019.width_requirement(n, lam0, r0, delta)
-    assert m_star == pytest.approx(16 * n**5 * r0**2 / (c**2 * delta**2 * lam0**4), rel=1e-13)
-    # m* is where R' meets R; wider nets have R' < R, narrower ones R' > R.
     assert du2019.distance_bound(n, m_star, lam0, r0) == pytest.approx(R, rel=1e-12)
     assert du2019.distance_bound(n, 1.01 * m_star, lam0, r0) < R
     assert du2019.distance_bound(n, 0.99 * m_star, lam0, r0) > R
+    assert du2019.stability_radius(n, 2 * lam0, delta) == pytest.approx(2 * R, rel=1e-14)
+    assert du2019.stability_radius(2 * n, lam0, 2 * delta) == pytest.approx(R / 2, rel=1e-14)
+
+
+def test_h_inf_diagonal_is_exactly_one_half():
+    """Rows normalised in floating point have x_i.x_i = 1 +- a few ulps; arccos of such a Gram
+    diagonal gives 0.5 - 4e-9 (issue 19). The diagonal must be exactly 1/2."""
+    gen = torch.Generator().manual_seed(11)
+    X = torch.randn(200, 50, generator=gen, dtype=torch.float64)
+    X = X / X.norm(dim=1, keepdim=True)
+    gram_diagonal = (X * X).sum(dim=1)
+    assert bool((gram_diagonal != 1.0).any())  # the case of the issue is present
+    naive = (math.pi - torch.arccos(gram_diagonal.clamp(-1, 1))) / (2 * math.pi)
+    assert float((naive - 0.5).abs().max()) > 1e-9  # ... and arccos alone misses 1/2
+    H = du2019.h_inf(X)
+    assert torch.diagonal(H).tolist() == [0.5] * 200
+
+
+def test_pairwise_angles_are_accurate_for_nearly_parallel_and_antipodal_rows():
+    """Angles 1e-9 and pi - 1e-9 are recovered to 1e-6 relative (arccos gives ~2e-8 of noise),
+    and equal to arccos where the cosine is moderate."""
+    for angle in (1e-9, 1e-5, 0.3, math.pi - 1e-9):
+        X = torch.tensor([[1.0, 0.0, 0.0], [math.cos(angle), math.sin(angle), 0.0]],
+                         dtype=torch.float64)  # fmt: skip
+        cosines, angles = du2019.pairwise_cosines_and_angles(X)
+        assert float(angles[0, 1]) == pytest.approx(angle, rel=1e-6)
+        assert float(angles[0, 1]) == float(angles[1, 0])
+        assert angles[0, 0] == 0.0 and cosines[0, 0] == 1.0
+    X = _unit_rows(30, 6, seed=4)
+    cosines, angles = du2019.pairwise_cosines_and_angles(X)
+    moderate = (X @ X.T).abs() <= 0.5
+    assert torch.equal(angles[moderate], torch.arccos((X @ X.T)[moderate]))
 
 
 def test_bounded_label_width_is_the_markov_substitution():
@@ -71,6 +118,15 @@ def test_bounded_label_width_is_the_markov_substitution():
     assert got == pytest.approx(via_markov, rel=1e-13)
     assert got == pytest.approx(explicit, rel=1e-13)
     assert du2019.expected_initial_residual_sq(n * C**2, n) == pytest.approx(n * C**2 + n / 2)
+
+
+def test_kernel_movement_of_one_unit_by_hand():
+    """One unit active on e_1 and e_2 only (of e_1, e_2, e_3), residual sums (3, 4, 12): the
+    third input is inactive, so the movement is step * ||(3, 4, 0)|| = 5 step."""
+    X = torch.eye(3, dtype=torch.float64)
+    patterns = torch.tensor([[1.0], [1.0], [0.0]], dtype=torch.float64)
+    S = torch.tensor([[3.0], [4.0], [12.0]], dtype=torch.float64)
+    assert du2019.kernel_movement(X, patterns, S, 0.25).tolist() == [1.25]
 
 
 def test_stable_step_max_separates_bounded_from_growing_iterates():

@@ -2,13 +2,20 @@
 
 import math
 
+import pytest
 import torch
 
 from theorylab.theory.hoeffding import union_radius
 
 
-def test_closed_form():
-    assert union_radius(200, 10, 0.05) == math.sqrt(math.log(2 * 10 / 0.05) / 400)
+def test_radius_solves_the_union_bound_equation():
+    """t is where events * 2 exp(-2 S t^2) (Hoeffding's tail, union bound) equals delta, and
+    the radius shrinks like S^(-1/2)."""
+    for samples, events, delta in ((200, 10, 0.05), (20000, 5050, 1e-3), (1, 1, 0.5)):
+        t = union_radius(samples, events, delta)
+        assert events * 2 * math.exp(-2 * samples * t**2) == pytest.approx(delta, rel=1e-12)
+    ratio = union_radius(400, 10, 0.05) / union_radius(100, 10, 0.05)
+    assert ratio == pytest.approx(0.5, rel=1e-14)
 
 
 def test_coverage_is_at_least_one_minus_delta():

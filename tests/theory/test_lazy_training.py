@@ -40,6 +40,29 @@ def test_scales_match_the_network(parameterization):
         assert step * kernel == pytest.approx(expected * float(active.mean()), rel=1e-12)
 
 
+@pytest.mark.parametrize("parameterization", PARAMETERIZATIONS)
+def test_neuron_step_is_the_movement_of_one_gd_step(parameterization):
+    """One GD step (the claim's per-unit step) on 1/2||f(X) - y||^2 moves unit r by
+    neuron_step * ||sum_i r_i 1{w_r.x_i > 0} x_i||: measured with autograd at two widths."""
+    eta = 0.3
+    for width in (8, 512):
+        gen = torch.Generator().manual_seed(width + 1)
+        W = torch.randn(width, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+        a = 2.0 * torch.randint(0, 2, (width,), generator=gen).to(torch.float64) - 1.0
+        X = torch.randn(3, 4, generator=gen, dtype=torch.float64)
+        X = X / X.norm(dim=1, keepdim=True)
+        y = torch.randn(3, generator=gen, dtype=torch.float64)
+        out = two_layer(W, a, X, output_scale(width, parameterization))
+        (gradient,) = torch.autograd.grad(0.5 * (out - y).pow(2).sum(), W)
+        step = _value(lazy_training.STEP_SIZE[parameterization], width, eta)
+        moved = (step * gradient).norm(dim=1)
+        residual = (out - y).detach()
+        active = (W.detach() @ X.T > 0).to(torch.float64)  # (m, n)
+        direction = ((active * residual[None, :]) @ X).norm(dim=1)
+        predicted = lazy_training.neuron_step(parameterization, width, eta) * direction
+        torch.testing.assert_close(moved, predicted, rtol=1e-12, atol=1e-15)
+
+
 def test_exponents():
     assert lazy_training.relative_change_exponent("ntk") == -0.5
     assert lazy_training.relative_change_exponent("mean_field") == 0.0

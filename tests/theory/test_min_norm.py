@@ -1,6 +1,5 @@
 """min_norm: the closed form against iteration, the limit against lstsq, the step limit."""
 
-import pytest
 import torch
 
 from theorylab.theory import min_norm
@@ -22,7 +21,19 @@ def test_closed_form_equals_iteration_and_limit_equals_lstsq():
     assert torch.allclose(min_norm.min_norm_limit(A, b, zero), lstsq, atol=1e-12)
 
 
-def test_step_size_limit_and_rank():
-    assert min_norm.step_size_limit(4.0) == pytest.approx(0.125)
+def test_step_size_limit_separates_converging_from_diverging_gd():
+    """Just below 2/s_max^2 GD converges on 1/2||Ax - b||^2; just above, it diverges."""
+    g = torch.Generator().manual_seed(3)
+    A = torch.randn(3, 6, generator=g, dtype=torch.float64)
+    b = torch.randn(3, generator=g, dtype=torch.float64)
+    limit = min_norm.step_size_limit(float(torch.linalg.matrix_norm(A, ord=2)))
+    for factor, converges in ((0.99, True), (1.01, False)):
+        x = torch.zeros(6, dtype=torch.float64)
+        for _ in range(5000):
+            x = x - factor * limit * A.T @ (A @ x - b)
+        assert (float((A @ x - b).norm()) < 1e-8) == converges, factor
+
+
+def test_rank():
     s = torch.tensor([3.0, 1.0, 1e-20], dtype=torch.float64)
     assert min_norm.row_space_rank(s) == 2

@@ -73,3 +73,41 @@ def test_min_l1_solution_small_case():
     X = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
     beta = w.min_l1_solution(X, torch.tensor([2.0], dtype=torch.float64))
     assert torch.allclose(beta, torch.tensor([0.0, 1.0], dtype=torch.float64), atol=1e-9)
+
+
+@pytest.mark.parametrize("alpha", [3.0, 10.0])
+def test_kernel_regime_offset_against_the_newton_solution(system, alpha):
+    """argmin Q_alpha - beta_l2 (damped Newton on the dual, solved to 1e-15) against its leading
+    order P_null(beta_l2^3)/(24 alpha^4): the relative error is O(max|beta|^2/alpha^4); half
+    the offset (a quartic term -z^4/384) is far off."""
+    X, y, _ = system
+    beta_l2 = torch.linalg.pinv(X) @ y
+    offset = w.solve_q_alpha(X, y, alpha, tol=1e-15).beta - beta_l2
+    predicted = w.kernel_regime_offset(X, beta_l2, alpha)
+    relative = float((offset - predicted).norm() / predicted.norm())
+    z_max = float(beta_l2.abs().max()) / alpha**2
+    print(f"alpha {alpha}: relative error {relative:.2e}, max|z| {z_max:.2e}")
+    assert relative <= 10 * z_max**2 + 1e-6
+    assert float((offset - predicted / 2).norm() / predicted.norm()) > 0.4
+    assert float(X.abs().max() * (X @ predicted).abs().max()) < 1e-12  # in null(X)
+
+
+def test_kernel_offset_coefficient_from_the_series_of_q():
+    """-2 c4 / c2 for q(z) = c2 z^2 + c4 z^4 + ..., with c2, c4 from finite differences of q."""
+    h = 1e-2
+    zs = np.array([-2 * h, -h, 0.0, h, 2 * h])
+    q = 2 - np.sqrt(4 + zs**2) + zs * np.arcsinh(zs / 2)
+    c2 = (q[3] - 2 * q[2] + q[1]) / (2 * h**2)  # q''(0)/2, up to O(h^2)
+    fourth = (q[4] - 4 * q[3] + 6 * q[2] - 4 * q[1] + q[0]) / h**4  # q''''(0)
+    c4 = fourth / 24
+    assert float(w.KERNEL_OFFSET_COEFFICIENT) == pytest.approx(-2 * c4 / c2, rel=1e-3)
+
+
+def test_link_is_the_derivative_of_the_conjugate():
+    """d/ds conjugate(alpha, s) = link(alpha, s) (central differences), as the dual Newton
+    solve assumes."""
+    s = torch.linspace(-2.0, 2.0, 9, dtype=torch.float64)
+    h = 1e-6
+    for alpha in (0.1, 1.0, 3.0):
+        numeric = (w.conjugate(alpha, s + h) - w.conjugate(alpha, s - h)) / (2 * h)
+        torch.testing.assert_close(numeric, w.link(alpha, s), rtol=1e-8, atol=1e-10)

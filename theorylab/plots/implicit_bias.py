@@ -10,16 +10,18 @@ Q_alpha|| against the step size on log-log axes with its fitted exponent (1 pred
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..report import Report  # noqa: E402
+from ..report import Report
 
 
-def draw(report: Report, path: str) -> None:
+def plot(report: Report, path: str) -> None:
+    """Draw the three panels of a implicit_bias report into ``path`` (matplotlib, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     q = report.quantities
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
 

@@ -9,13 +9,9 @@ piecewise-linear interpolant through the points (z_i, y_i) with a kink at every 
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..report import Report  # noqa: E402
+from ..report import Report
 
 LABELS = {
     "digits_true": "digits, true labels",
@@ -26,7 +22,13 @@ LABELS = {
 CURVE_POINTS = 4000
 
 
-def draw(report: Report, path: str) -> None:
+def plot(report: Report, path: str) -> None:
+    """Draw the three panels of a memorization report into ``path`` (matplotlib, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     q = report.quantities
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
 

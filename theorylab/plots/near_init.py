@@ -8,13 +8,9 @@ Lines are means over initialisations, bands their min-max spread.
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..report import Report  # noqa: E402
+from ..report import Report
 
 
 def _by_width(series, key):
@@ -23,7 +19,13 @@ def _by_width(series, key):
     return {int(w): values[widths == w] for w in sorted(set(widths.tolist()))}
 
 
-def draw(report: Report, path: str) -> None:
+def plot(report: Report, path: str) -> None:
+    """Draw the four panels of a near_init report into ``path`` (matplotlib, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     s = report.series
     steps = np.asarray(s["step"])
     fig, axes = plt.subplots(1, 4, figsize=(18, 4.2))

@@ -52,20 +52,66 @@ _linear_rate = sp.lambdify((eta, lam0), LINEAR_RATE, modules="math")
 _distance_bound = sp.lambdify((n, m, lam0, residual0), DISTANCE_BOUND_GD, modules="math")
 _stability_radius = sp.lambdify((n, lam0, delta), STABILITY_RADIUS, modules="math")
 _width_requirement = sp.lambdify((n, lam0, residual0, delta), WIDTH_REQUIREMENT, modules="math")
+_step_size_scale = sp.lambdify((n, lam0), STEP_SIZE_SCALE, modules="math")
+
+
+def coactivation_of_angle(angles: torch.Tensor) -> torch.Tensor:
+    """(pi - theta) / (2 pi): P(w.x >= 0, w.x' >= 0) for w ~ N(0, I) and angle theta(x, x').
+
+    >>> coactivation_of_angle(torch.tensor([0.0, math.pi / 2, math.pi])).tolist()
+    [0.5, 0.25, 0.0]
+    """
+    return torch.as_tensor(_coactivation(angles.cpu().numpy()), dtype=angles.dtype).to(
+        angles.device
+    )
 
 
 def coactivation(cosines: torch.Tensor) -> torch.Tensor:
     """P(w.x_i >= 0, w.x_j >= 0) for w ~ N(0, I), from the cosines x_i.x_j (clipped to [-1, 1])."""
-    angles = torch.arccos(cosines.clamp(-1.0, 1.0))
-    return torch.as_tensor(_coactivation(angles.cpu().numpy()), dtype=cosines.dtype).to(
-        cosines.device
-    )
+    return coactivation_of_angle(torch.arccos(cosines.clamp(-1.0, 1.0)))
+
+
+def pairwise_cosines_and_angles(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cosines x_i.x_j and angles theta_ij between the unit rows of X, accurate when nearly
+    parallel.
+
+    arccos(x_i.x_j) loses half the digits near theta = 0 or pi: a Gram diagonal that rounds to
+    1 - 3e-16 gives theta ~ 2e-8 instead of 0. Where |x_i.x_j| > 1/2 (the diagonal, and any
+    nearly parallel pair) Kahan's form theta = 2 atan2(||x_i - x_j||, ||x_i + x_j||), with the
+    distances computed from the differences themselves, is used instead, and the cosine is
+    cos(theta); so theta_ii = 0 and cos(theta_ii) = 1 exactly. Elsewhere arccos is accurate
+    to a few ulps and both are as before.
+
+    >>> X = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    >>> cosines, angles = pairwise_cosines_and_angles(X)
+    >>> (angles / math.pi).tolist()
+    [[0.0, 0.5], [0.5, 0.0]]
+    """
+    cosines = (X @ X.T).clamp(-1.0, 1.0)
+    angles = torch.arccos(cosines)
+    i, j = torch.nonzero(cosines.abs() > 0.5, as_tuple=True)
+    apart = (X[i] - X[j]).norm(dim=1)
+    together = (X[i] + X[j]).norm(dim=1)
+    close = 2.0 * torch.atan2(apart, together)
+    angles[i, j] = close
+    cosines[i, j] = torch.cos(close)
+    return cosines, angles
 
 
 def h_inf(X: torch.Tensor) -> torch.Tensor:
-    """H_inf for unit-norm rows of X: (X X^T) * coactivation(X X^T)."""
-    gram = X @ X.T
-    return gram * coactivation(gram)
+    """H_inf for unit-norm rows of X: x_i.x_j (pi - theta_ij) / (2 pi) (``H_INF_ENTRY``).
+
+    Angles and cosines come from :func:`pairwise_cosines_and_angles`, so the diagonal is
+    exactly 1/2.
+
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    >>> X = X / X.norm(dim=1, keepdim=True)
+    >>> torch.diagonal(h_inf(X)).tolist()
+    [0.5, 0.5, 0.5, 0.5, 0.5]
+    """
+    cosines, angles = pairwise_cosines_and_angles(X)
+    return cosines * coactivation_of_angle(angles)
 
 
 def linear_rate(eta_value: float, lambda_0: float) -> float:
@@ -86,6 +132,11 @@ def width_requirement(n_value, lambda_0, residual_0, delta_value) -> float:
     return float(_width_requirement(n_value, lambda_0, residual_0, delta_value))
 
 
+def step_size_scale(n_value, lambda_0) -> float:
+    """lambda_0 / n^2, the scale of Thm 4.1's step size (its constant is not explicit)."""
+    return float(_step_size_scale(n_value, lambda_0))
+
+
 def kernel_residual_prediction(
     eigenvalues: torch.Tensor, eigenvectors: torch.Tensor, r0: torch.Tensor, eta_value: float,
     steps: int,
@@ -99,6 +150,25 @@ def kernel_residual_prediction(
         steps + 1, dtype=eigenvalues.dtype, device=eigenvalues.device
     )[:, None]  # (K, n)
     return torch.einsum("ij,kj,jg->kig", eigenvectors, powers, coeffs)
+
+
+def kernel_movement(
+    X: torch.Tensor, patterns: torch.Tensor, cumulative_residual: torch.Tensor, step_scale: float
+) -> torch.Tensor:
+    """Kernel-regime movement of each unit: ||w_r(K) - w_r(0)|| with patterns frozen at init.
+
+    GD moves w_r by -step a_r s(m) sum_i r_i(k) 1{w_r.x_i > 0} x_i per step (the sum loss); with
+    the pattern D_r = diag(1{w_r(0).x_i > 0}) frozen (the kernel regime, Arora et al. 2019) the
+    steps add up to -step s(m) a_r X^T D_r S_r, S_r = sum_{k<K} r(k) of the unit's network.
+    ``patterns`` (n, M) holds D_r's diagonals, ``cumulative_residual`` (n, M) each unit's S_r,
+    ``step_scale`` = step * s(m) (eta m^{-1/2} for Du et al.'s scaling). Returns (M,).
+
+    Example (one unit active on both inputs, e_1 and e_2, S = (3, 4): ||(3, 4)|| = 5):
+        >>> X = torch.eye(2, dtype=torch.float64)
+        >>> kernel_movement(X, torch.ones(2, 1), torch.tensor([[3.0], [4.0]]), 0.5).tolist()
+        [2.5]
+    """
+    return step_scale * (X.T.to(patterns.dtype) @ (patterns * cumulative_residual)).norm(dim=0)
 
 
 # ---------------------------------------------------------------------------------------------

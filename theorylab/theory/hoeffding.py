@@ -7,6 +7,7 @@ with probability at least 1 - delta every deviation is below
     t = sqrt( log(2 events / delta) / (2 S) ).
 
 Example:
+    >>> import math
     >>> round(union_radius(samples=2, events=1, delta=2 * math.exp(-1)), 12)
     0.5
 """

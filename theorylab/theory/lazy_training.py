@@ -58,6 +58,24 @@ RELATIVE_CHANGE_EXPONENT = {p: width_exponent(RELATIVE_CHANGE[p]) for p in PARAM
 MOVEMENT_EXPONENT = {p: width_exponent(NEURON_MOVEMENT[p]) for p in PARAMETERIZATIONS}
 
 
+_neuron_movement = {
+    p: sp.lambdify((m, eta), NEURON_MOVEMENT[p], modules="math") for p in PARAMETERIZATIONS
+}
+
+
+def neuron_step(parameterization: str, width: int, eta_value: float) -> float:
+    """Per-unit step times the output scale, ``NEURON_MOVEMENT``: the factor between a unit's
+    movement and the residual-weighted input sum it follows (eta m^{-1/2} for "ntk", eta for
+    "mean_field", whose step eta m meets the scale 1/m).
+
+    >>> neuron_step("ntk", 64, 0.5), neuron_step("mean_field", 64, 0.5)
+    (0.0625, 0.5)
+    """
+    if parameterization not in _neuron_movement:
+        raise ValueError(f"unknown parameterization {parameterization!r}")
+    return float(_neuron_movement[parameterization](width, eta_value))
+
+
 def relative_change_exponent(parameterization: str) -> float:
     """Width exponent of ||W(T) - W(0)||_F / ||W(0)||_F: -1/2 ("ntk") or 0 ("mean_field")."""
     if parameterization not in RELATIVE_CHANGE_EXPONENT:

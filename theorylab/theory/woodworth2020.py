@@ -65,6 +65,12 @@ KERNEL_LOWER = z**2 / 4 - z**4 / 192
 RICH_LOWER = t_abs * sp.log(t_abs) - t_abs
 RICH_UPPER = t_abs * sp.log(1 + t_abs) - t_abs + 2
 KERNEL_DISTANCE_SQ_BOUND = beta_4_sq**2 / (48 * alpha**4)
+# Leading order of argmin Q_alpha at large alpha: with q(z) = c2 z^2 + c4 z^4 + O(z^6), the
+# stationarity condition P_null(grad Q_alpha(beta)) = 0 at beta = beta_l2 + delta, delta in
+# null(X), gives delta = -(2 c4 / c2) P_null(beta_l2^3) / alpha^4 + O(alpha^-8):
+# ``KERNEL_OFFSET_COEFFICIENT`` = -2 c4 / c2 = 1/24.
+_Q_SERIES = sp.series(Q, z, 0, 6).removeO()
+KERNEL_OFFSET_COEFFICIENT = sp.nsimplify(-2 * _Q_SERIES.coeff(z, 4) / _Q_SERIES.coeff(z, 2))
 L1_EXCESS_BOUND = (S_l1 - S_alpha + 2 * d_sym * alpha**2) / (sp.log(1 / alpha**2) - 1)
 
 _q = sp.lambdify(z, Q, modules="numpy")
@@ -90,10 +96,36 @@ def link(alpha_value: float, s_values: torch.Tensor) -> torch.Tensor:
     return _link(alpha_value, s_values)
 
 
+def conjugate(alpha_value: float, s_values: torch.Tensor) -> torch.Tensor:
+    """4 alpha^2 sinh^2(s/2) = 2 alpha^2 (cosh s - 1), the convex conjugate of alpha^2 q(./alpha^2)
+    (elementwise); its derivative is :func:`link`."""
+    return _conjugate(alpha_value, s_values)
+
+
 def kernel_distance_bound(beta_alpha: torch.Tensor, alpha_value: float) -> float:
     """||beta_alpha||_4^2 / (sqrt(48) alpha^2): bounds ||beta_alpha - beta_l2||_2."""
     b4sq = float(beta_alpha.pow(4).sum().sqrt())
     return math.sqrt(_kernel_distance_sq(b4sq, alpha_value))
+
+
+def kernel_regime_offset(
+    X: torch.Tensor, beta_l2: torch.Tensor, alpha_value: float
+) -> torch.Tensor:
+    """argmin Q_alpha - beta_l2 to leading order at large alpha: P_null(beta_l2^3) / (24 alpha^4).
+
+    From q(z) = z^2/4 - z^4/192 + O(z^6) (``KERNEL_OFFSET_COEFFICIENT`` = 1/24): the next term is
+    relatively O(max|beta|^2 / alpha^4). P_null = I - pinv(X) X projects onto null(X).
+
+    Example (X = [1, 1], beta_l2 = (1, 1): beta^3 = (1, 1) lies in the row space, no offset):
+        >>> X = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
+        >>> offset = kernel_regime_offset(X, torch.ones(2, dtype=torch.float64), 10.0)
+        >>> bool(offset.abs().max() < 1e-20)
+        True
+    """
+    cube = beta_l2.to(torch.float64) ** 3
+    X = X.to(torch.float64)
+    in_row_space = torch.linalg.pinv(X) @ (X @ cube)
+    return float(KERNEL_OFFSET_COEFFICIENT) * (cube - in_row_space) / alpha_value**4
 
 
 def l1_excess_bound(beta_l1: torch.Tensor, beta_alpha: torch.Tensor, alpha_value: float) -> float:
@@ -141,12 +173,12 @@ def solve_q_alpha(
     nu = torch.zeros(X.shape[0], dtype=torch.float64, device=X.device)
 
     def phi(v):
-        return float(_conjugate(alpha_value, X.T @ v).sum() - v @ y)
+        return float(conjugate(alpha_value, X.T @ v).sum() - v @ y)
 
     residual = math.inf
     for iteration in range(max_iter + 1):
         s_values = X.T @ nu
-        beta = _link(alpha_value, s_values)
+        beta = link(alpha_value, s_values)
         grad = X @ beta - y
         residual = float(grad.norm()) / max(y_norm, 1e-300)
         if residual <= tol or iteration == max_iter:
@@ -160,7 +192,7 @@ def solve_q_alpha(
             if phi(candidate) <= current - 0.25 * step * decrease:
                 break
             # Near the optimum phi's decrease drowns in rounding; the residual still shows it.
-            new_residual = float((X @ _link(alpha_value, X.T @ candidate) - y).norm())
+            new_residual = float((X @ link(alpha_value, X.T @ candidate) - y).norm())
             if new_residual <= (1 - step / 2) * residual * max(y_norm, 1e-300):
                 break
             step *= 0.5
