@@ -134,7 +134,7 @@ def summary_row(report: Report | None, *, error: str | None = None) -> Row:
         held=text,
         worst="-" if worst is None else f"{worst.name} = {fmt(worst.slack)}",
         powers=powers,
-        time="-" if seconds is None else f"{seconds:.1f} s",
+        time="-" if seconds is None else f"{seconds:.1f} s" if seconds >= 1 else f"{seconds:.2g} s",
         run_hash=report.run_hash or "-",
     )
 
