@@ -117,3 +117,110 @@ def test_warm_start_converges_in_fewer_products(tiny):
     again = cv.hessian_eigenpairs(tiny["loss_fn"], tiny["theta"], v0=first.vector, ncv=6)
     assert again.value == pytest.approx(first.value, rel=1e-9)
     assert again.products <= first.products
+
+
+# --- the Lanczos engine and the graph products ------------------------------------------------
+
+
+def _diag_operator(values):
+    d = torch.as_tensor(values, dtype=torch.float64)
+    return (lambda v: d * v), d.numel()
+
+
+def test_graph_products_equal_jvp_products_and_dense(tiny):
+    P = tiny["spec"].num_params
+    V = torch.randn(4, P, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    graph = cv.hvp_fn(tiny["loss_fn"], tiny["theta"])
+    jvp = cv.hvp_fn(tiny["loss_fn"], tiny["theta"], method="jvp")
+    batched = cv.batched_hvp_fn(tiny["loss_fn"], tiny["theta"])
+    want = V @ tiny["H"]  # rows H v_i (H symmetric)
+    torch.testing.assert_close(torch.stack([graph(v) for v in V]), want, rtol=0, atol=1e-12)
+    torch.testing.assert_close(torch.stack([jvp(v) for v in V]), want, rtol=0, atol=1e-12)
+    torch.testing.assert_close(batched(V), want, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="method"):
+        cv.hvp_fn(tiny["loss_fn"], tiny["theta"], method="finite_difference")
+
+
+def test_dense_hessian_by_batched_products_equals_torch_func(tiny):
+    by_products = cv.dense_hessian(tiny["loss_fn"], tiny["theta"], chunk_size=10)
+    by_func = cv.dense_hessian(tiny["loss_fn"], tiny["theta"], method="func")
+    torch.testing.assert_close(by_products, by_func, rtol=0, atol=1e-12)
+    assert torch.equal(by_products, by_products.T)
+
+
+def test_linear_loss_has_zero_hessian():
+    c = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
+    hv = cv.hvp_fn(lambda t: c @ t, torch.zeros(3, dtype=torch.float64))
+    assert torch.equal(hv(torch.ones(3, dtype=torch.float64)), torch.zeros(3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("which", ["LA", "SA"])
+def test_lanczos_matches_dense_at_default_accuracy(tiny, which):
+    k = 4
+    got = cv.hessian_eigenpairs(tiny["loss_fn"], tiny["theta"], k=k, which=which)
+    eig = tiny["eig"] if which == "SA" else tiny["eig"].flip(0)
+    err = [abs(g - w) / abs(w) for g, w in zip(got.values, eig[:k].tolist(), strict=True)]
+    assert max(err) <= 1e-11  # the default tol is 1e-12 relative, rounding adds ~1e-14
+    # the error estimates the solver stopped on bound the true errors (with rounding room)
+    for g, w, e in zip(got.values, eig[:k].tolist(), got.errors, strict=True):
+        assert abs(g - w) <= max(10 * e, 1e-13 * abs(tiny["eig"]).max())
+    # the reported residuals are the true ones ||H v - lambda v|| (no extra products spent)
+    H = tiny["H"]
+    for j in range(k):
+        v = got.vectors[:, j]
+        true = float((H @ v - got.values[j] * v).norm())
+        assert abs(true - got.residuals[j]) <= 1e-12 + 1e-6 * true
+
+
+def test_looser_tolerance_spends_fewer_products_and_stays_within_it(tiny):
+    eig = tiny["eig"].flip(0)
+    loose = cv.hessian_eigenpairs(tiny["loss_fn"], tiny["theta"], k=2, tol=1e-6)
+    tight = cv.hessian_eigenpairs(tiny["loss_fn"], tiny["theta"], k=2, tol=1e-12)
+    assert loose.products < tight.products
+    for g, w in zip(loose.values, eig[:2].tolist(), strict=True):
+        assert abs(g - w) <= 1e-6 * abs(w)
+
+
+def test_lanczos_and_arpack_agree(tiny):
+    new = cv.hessian_eigenpairs(tiny["loss_fn"], tiny["theta"], k=3)
+    old = cv.hessian_eigenpairs(tiny["loss_fn"], tiny["theta"], k=3, method="arpack")
+    assert new.values == pytest.approx(old.values, rel=1e-11)
+
+
+def test_clustered_spectrum_with_thick_restarts():
+    # 200 eigenvalues with a top cluster 10, 10 - 1e-4, 10 - 2e-4 and a bulk in [0, 1]; a basis
+    # of 12 vectors forces many thick restarts.
+    gen = torch.Generator().manual_seed(0)
+    bulk = torch.rand(197, generator=gen, dtype=torch.float64)
+    values = torch.cat([torch.tensor([10.0, 10 - 1e-4, 10 - 2e-4], dtype=torch.float64), bulk])
+    Q, _ = torch.linalg.qr(torch.randn(200, 200, generator=gen, dtype=torch.float64))
+    A = Q @ torch.diag(values) @ Q.T
+    got = cv.eigenpairs(lambda v: A @ v, 200, k=3, ncv=12)
+    assert got.values == pytest.approx([10.0, 10 - 1e-4, 10 - 2e-4], rel=1e-11, abs=0)
+    small = cv.eigenpairs(lambda v: A @ v, 200, k=2, which="SA", ncv=12)
+    assert small.values == pytest.approx(sorted(bulk.tolist())[:2], rel=1e-10)
+
+
+def test_invariant_krylov_space_finds_repeated_eigenvalues():
+    # diag with a triple top eigenvalue: the start vector's Krylov space is invariant after a
+    # few steps; the solver goes on from fresh orthogonal directions and finds all copies.
+    values = [5.0, 5.0, 5.0, 1.0, 0.5] + [0.0] * 15
+    op, dim = _diag_operator(values)
+    got = cv.eigenpairs(op, dim, k=4)
+    assert got.values == pytest.approx([5.0, 5.0, 5.0, 1.0], abs=1e-12)
+
+
+def test_lanczos_tridiagonal_gives_the_moments_of_the_start_vector(tiny):
+    H = tiny["H"]
+    u = torch.randn(H.shape[0], generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    u = u / u.norm()
+    steps = 6
+    alpha, beta = cv.lanczos_tridiagonal(lambda v: H @ v, u, steps)
+    T = torch.diag(torch.as_tensor(alpha)) + torch.diag(torch.as_tensor(beta), 1)
+    T = T + torch.diag(torch.as_tensor(beta), -1)
+    theta, Qt = torch.linalg.eigh(T)
+    w = Qt[0] ** 2
+    power = u.clone()
+    for p in range(2 * steps):  # Gauss quadrature: exact for degree <= 2m - 1
+        assert float((w * theta**p).sum()) == pytest.approx(float(u @ power), rel=1e-9, abs=1e-12)
+        power = H @ power
