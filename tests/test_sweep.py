@@ -539,3 +539,22 @@ def test_cli_dask_executor_starts_its_own_local_cluster(tmp_path):
     assert "2 cells: 0 already stored, 2 run" in result.stdout
     with Store(store) as s:
         assert s.count(status=DONE) == 2
+
+
+def test_sweep_help_returns_and_a_bug_is_exit_4_with_one_line(capsys, monkeypatch, tmp_path):
+    import theorylab.sweep as sweep_module
+
+    assert main(["near_init", "--help"]) == 0
+    assert "--grid" in capsys.readouterr().out
+
+    def broken(*args, **kwargs):
+        raise KeyError("planted")
+
+    monkeypatch.setattr(sweep_module, "run_sweep", broken)
+    argv = [*grid_args("64"), "--store", str(tmp_path / "r.sqlite")]
+    assert main(argv) == 4
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "internal error in near_init: KeyError" in err
+    bad_csv = str(tmp_path / "no" / "x.csv")
+    assert main(["export", str(tmp_path / "r.sqlite"), "--csv", bad_csv]) == 2
+    assert "folder" in capsys.readouterr().err

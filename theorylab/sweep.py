@@ -43,7 +43,8 @@ of a remote cluster need theorylab installed.
 
 Exit status: 0 every cell stored a report (whatever its verdict: verdicts are results, read
 them with ``summary``); 2 usage error (one line on stderr); 4 some cells failed (stored with
-their error); 130 interrupted (finished cells stay stored; rerun to resume).
+their error), or an internal error of the sweep itself (one line naming the saved traceback);
+130 interrupted (finished cells stay stored; rerun to resume).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ from typing import Any
 
 from . import progress as progress_mod
 from .errors import UsageError, one_line
+from .outputs import check_writable
 from .registry import (
     CLAIM_MODULES,
     Claim,
@@ -678,6 +680,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return INTERRUPTED
+    except SystemExit as exc:  # argparse's --help: return its status instead of exiting
+        return exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:  # a bug: one line and the saved traceback, never exit 1
+        from .check import internal_error_line
+
+        claim = argv[0] if argv and not argv[0].startswith("-") else "sweep"
+        print(internal_error_line("theorylab.sweep", claim, exc), file=sys.stderr)
+        return CELLS_FAILED
 
 
 def _main(argv: list[str]) -> int:
@@ -691,6 +701,8 @@ def _main(argv: list[str]) -> int:
         args = _store_parser(command).parse_args(argv[1:])
         if command == "summary" and not 0 < args.confidence < 1:
             raise UsageError(f"--confidence must be in (0, 1), got {args.confidence}")
+        if command == "export" and args.csv != "-":
+            check_writable(args.csv, "--csv")
         with Store(args.store, readonly=True) as store:
             if command == "summary":
                 print(
