@@ -100,9 +100,10 @@ class Mutant:
     """A planted mistake in a claim's theory (or measurement), applied at run time.
 
     ``patches`` maps a dotted attribute path (``"theorylab.theory.du2019.h_inf"``) to its
-    replacement; the claim must reach the patched object through its module attribute (call
-    ``du2019.h_inf(...)``, not a name imported with ``from ... import``), which the power audit
-    checks by requiring the baseline and mutated reports to differ where declared. ``caught``
+    replacement (an object, or the dotted path of one, imported only when the mutant is
+    applied so that declaring mutants keeps a claim module light); the claim must reach the
+    patched object through its module attribute (call ``du2019.h_inf(...)``, not a name
+    imported with ``from ... import``), or the mutant changes nothing and is not caught. ``caught``
     is the declared expectation: True when the check must flip (violated or inconclusive);
     False documents a known blind spot, which the audit still runs and reports.
     """
@@ -122,6 +123,8 @@ class Mutant:
                 if not hasattr(owner, attr):
                     raise AttributeError(f"mutant {self.name}: {path} does not exist")
                 saved.append((owner, attr, getattr(owner, attr)))
+                if isinstance(replacement, str):  # a dotted path, imported only when applied
+                    replacement = _resolve(replacement)
                 setattr(owner, attr, replacement)
             yield
         finally:

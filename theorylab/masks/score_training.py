@@ -35,6 +35,12 @@ from ..sparse.masked_mlp import MaskedStack, forward
 from .topk import straight_through_topk
 
 METHODS = ("edge_popup", "bernoulli")
+
+
+def edge_popup_rank(scores: torch.Tensor) -> torch.Tensor:
+    """What edge-popup ranks: |s| (Ramanujan et al. 2020, Alg. 1 and their code)."""
+    return scores.abs()
+
 BERNOULLI_JITTER = 0.01
 
 
@@ -76,7 +82,7 @@ def init_scores(stack: MaskedStack, method: str, generators) -> list[torch.Tenso
 def _masks(scores, stack: MaskedStack, method: str, keep_fraction, sample: bool, generator):
     if method == "edge_popup":
         return [
-            straight_through_topk(s.abs(), keep_fraction, live) * live
+            straight_through_topk(edge_popup_rank(s), keep_fraction, live) * live
             for s, live in zip(scores, stack.masks, strict=True)
         ]
     out = []
