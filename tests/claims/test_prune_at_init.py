@@ -86,7 +86,7 @@ def test_quick_run_holds_and_a_planted_edge_popup_mistake_is_caught():
     result = audit("prune_at_init", mutants=["edge_popup_ranks_signed_scores"])
     assert result.baseline_verdict == "holds"
     (mutant,) = result.mutants
-    assert mutant.caught and "edge_popup_above_chance" in mutant.flipped
+    assert mutant.caught and "edge_popup_interior_peak" in mutant.flipped
 
 
 @pytest.mark.slow

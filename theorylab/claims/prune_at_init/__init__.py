@@ -168,6 +168,11 @@ CLAIM = Claim(
             "GraSP keeps the largest -w (H g): the weights whose removal most reduces the "
             "gradient flow",
             {"theorylab.masks.saliency.grasp": f"{_MUTANTS}.grasp_flipped"},
+            # A declared blind spot: the inverted GraSP mask still beats random pruning here
+            # (83% vs 33% at 98% sparsity, seed 0), as Frankle, Dziugaite, Roy & Carbin (ICLR
+            # 2021, Sec. 5) found when inverting GraSP's scores: "beats random" cannot tell
+            # GraSP from its inversion, only the layer densities it allocates.
+            caught=False,
         ),
     ),
 )
