@@ -359,9 +359,12 @@ def train_diagonal(X, y, alphas, etas, tol, max_steps):
     y_norm = float(y.norm())
     taken = torch.zeros(P, dtype=torch.long)
     active = torch.ones(P, dtype=torch.bool, device=X.device)
+    block_start = 0  # the active set changes only at checks: steps are counted per block
     for step in range(max_steps):
+        r = X @ (U * U - V * V) - Y
         if step % CHECK_EVERY == 0:
-            r = X @ (U * U - V * V) - Y
+            taken += active.cpu() * (step - block_start)
+            block_start = step
             rel = r.norm(dim=0) / y_norm
             if not bool(torch.isfinite(rel).all()):
                 p_bad = int(torch.nonzero(~torch.isfinite(rel))[0])
@@ -373,12 +376,11 @@ def train_diagonal(X, y, alphas, etas, tol, max_steps):
             if not bool(active.any()):
                 break
             step_sizes = (2 * etas * active)[None, :]
-        else:
-            r = X @ (U * U - V * V) - Y
-        g = X.T @ r
-        U = U * (1 - step_sizes * g)
-        V = V * (1 + step_sizes * g)
-        taken += active.cpu()
+        update = step_sizes * (X.T @ r)
+        U.mul_(1 - update)
+        V.mul_(1 + update)
+    else:
+        taken += active.cpu() * (max_steps - block_start)
     r = X @ (U * U - V * V) - Y
     converged = (r.norm(dim=0) / y_norm <= tol).cpu()
     return U * U - V * V, taken, converged

@@ -421,12 +421,14 @@ def _construction_statements(m: Measurement, p: Params, out: Comparison) -> None
             "constant is tested in fit_rounding_attained",
         )
     )  # fmt: skip
-    out.statements.append(_probe_statement(m, out))
+    probe, probe_ratio = _probe_statement(m)
+    out.statements.append(probe)
     out.quantities.update(
         weight_count=c.weight_count, n=p.n, d=p.d, max_fit_error=max_error,
         relative_fit_error=max_error / scale, smallest_diagonal=smallest_diagonal,
         smallest_eigenvalue=smallest_eigenvalue,
         amplification=float(magnitude.max()) / scale, rounding_floor=float(floor.max()),
+        probe_rounding_ratio=probe_ratio,
     )  # fmt: skip
     out.series["construction"] = {
         "z": c.z.tolist(),
@@ -451,7 +453,7 @@ def _fit_statement(max_error, tolerance, floor, dtype) -> Statement:
     return statement
 
 
-def _probe_statement(m: Measurement, out: Comparison) -> Statement:
+def _probe_statement(m: Measurement) -> tuple[Statement, float]:
     """Higham's bound on small constructions, where it is nearly attained: the largest ratio
     |fl(c(x_i)) - y_i| / (2 gamma_n (|A||w|)_i) over the probe, in [1/4, 1]."""
     from ..theory import zhang2017
@@ -459,9 +461,8 @@ def _probe_statement(m: Measurement, out: Comparison) -> Statement:
     factor = zhang2017.fit_rounding_factor(m.probe_points, m.unit_roundoff)
     ratio = m.probe_errors / np.maximum(factor * m.probe_magnitudes, 1e-300)
     worst = float(ratio.max())
-    out.quantities["probe_rounding_ratio"] = worst
     systems = m.probe_errors.shape[0]
-    return Statement.within(
+    statement = Statement.within(
         "fit_rounding_attained",
         f"max over {systems} constructions of {m.probe_points} points of |fl(c(x_i)) - y_i| / "
         f"(2 gamma_n (|A||w|)_i) in [{PROBE_INTERVAL[0]:g}, {PROBE_INTERVAL[1]:g}] (Higham Thm "
@@ -471,6 +472,7 @@ def _probe_statement(m: Measurement, out: Comparison) -> Statement:
         detail=f"2 gamma_{m.probe_points} = {factor:.3g}; largest ratio per point: "
         + ", ".join(f"{v:.3g}" for v in ratio.max(axis=0)),
     )
+    return statement, worst
 
 
 def _random_label_statements(m: Measurement, p: Params, out: Comparison) -> None:
