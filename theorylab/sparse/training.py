@@ -103,12 +103,19 @@ def make_optimizer(params: list[torch.Tensor], config: TrainConfig) -> torch.opt
 
 
 def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: torch.Tensor,
-          order_offset: torch.Tensor, config: TrainConfig) -> TrainResult:  # fmt: skip
+          order_offset: torch.Tensor, config: TrainConfig,
+          grad_masks: list[torch.Tensor] | None = None) -> TrainResult:  # fmt: skip
     """Train every member of ``stack`` (left unchanged) for ``config.steps`` steps.
 
     ``orders`` is ``(n_orders, length, B)`` of training indices (:func:`datasets.data_order`);
     ``order_index`` and ``order_offset`` are ``(P,)``. A non-finite validation loss raises
     :class:`~theorylab.errors.Inconclusive` naming the step.
+
+    ``grad_masks`` (optional, one 0/1 tensor per layer shaped like the weights) multiplies
+    each weight gradient: weights where it is 0 are used by the forward pass but frozen at
+    their starting values (Zhou et al., NeurIPS 2019, Sec. 3: pruned weights "frozen at
+    init" instead of set to zero). Their gradient is exactly zero from the first step, so
+    Adam's moments and SGD's momentum stay zero there and the weights never move.
     """
     P = stack.members
     steps_needed = int(order_offset.max()) + config.steps if P else 0
@@ -117,6 +124,9 @@ def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: to
     work = stack.clone()
     params = [p.requires_grad_(True) for p in work.weights + work.biases]
     L = work.layers
+    if grad_masks is not None:
+        for W, g in zip(params[:L], grad_masks, strict=True):
+            W.register_hook(_times(g.to(W)))
     opt = make_optimizer(params, config)
     member_orders = orders[order_index.cpu()]  # (P, length, B)
     offset = order_offset.cpu()
@@ -158,6 +168,11 @@ def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: to
         test_acc_final=evaluate(final, data.X_test, data.y_test)[1].cpu(),
         snapshot=snapshot,
     )
+
+
+def _times(factor: torch.Tensor):
+    """A gradient hook multiplying the gradient by ``factor``."""
+    return lambda grad: grad * factor
 
 
 def _record(work: MaskedStack, data: Split, t: int):
