@@ -67,6 +67,15 @@ def test_quantities_and_verdict(small):
     }  # fmt: skip
 
 
+def test_figure_is_drawn_from_the_saved_report_alone(small, tmp_path):
+    from theorylab.plots.memorization import plot
+    from theorylab.report import Report
+
+    path = tmp_path / "memorization.png"
+    plot(Report.from_json(small.to_json()), str(path))
+    assert path.stat().st_size > 10_000
+
+
 def test_under_parameterized_control_cannot_fit_random_labels(control):
     assert control.verdict == "violated"
     violated = {s.name for s in control.statements if s.holds is False}

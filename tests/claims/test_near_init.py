@@ -251,3 +251,12 @@ def test_h_inf_closed_form_against_independent_computations():
         orthant = multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]]).cdf([0, 0])
         assert float(H[i, j]) == pytest.approx(rho * orthant, rel=0, abs=1e-6)
     assert torch.diagonal(H).tolist() == [0.5] * 6
+
+
+def test_figure_is_drawn_from_the_saved_report_alone(lazy, tmp_path):
+    from theorylab.plots.near_init import plot
+    from theorylab.report import Report
+
+    path = tmp_path / "near_init.png"
+    plot(Report.from_json(lazy.to_json()), str(path))
+    assert path.stat().st_size > 10_000

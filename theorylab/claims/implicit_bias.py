@@ -630,21 +630,28 @@ def _diagonal_statements(m, p, system, out) -> None:
     out.statements.append(_kernel_offset_statement(m, p, system, beta_large, beta_half, beta_l2,
                                                    out))  # fmt: skip
 
-    path_q = [solve[a].beta for a in path_alphas]
     out.quantities.update(
         step_size_exponent=fit.exponent, step_size_exponent_stderr=fit.stderr,
         min_l1_norm=l1_min, min_l2_norm=float(beta_l2.norm()), rich_l1_excess=excess,
         kernel_l2_distance=kernel_distance, diagonal_steps_max=int(m.diagonal_taken.max()),
     )  # fmt: skip
-    out.series["diagonal"] = {
-        "alpha": path_alphas,
+    out.series["diagonal"] = _diagonal_series(
+        m, p, betas, [solve[a].beta for a in path_alphas], beta_l1, beta_l2, ladder, discrepancy
+    )
+
+
+def _diagonal_series(m, p, betas, path_q, beta_l1, beta_l2, ladder, discrepancy) -> dict:
+    """The path's norms and distances (GD limits and argmin Q_alpha) and the step-size fit."""
+    first = p.path_points
+    return {
+        "alpha": [a for a, _ in m.columns[:first]],
         "l1_gd": [float(betas[:, j].abs().sum()) for j in range(first)],
         "l2_gd": [float(betas[:, j].norm()) for j in range(first)],
         "l1_q": [float(b.abs().sum()) for b in path_q],
         "l2_q": [float(b.norm()) for b in path_q],
         "dist_l1": [float((betas[:, j] - beta_l1).norm()) for j in range(first)],
         "dist_l2": [float((betas[:, j] - beta_l2).norm()) for j in range(first)],
-        "min_l1": l1_min,
+        "min_l1": float(beta_l1.abs().sum()),
         "min_l2": float(beta_l2.norm()),
         "fit_eta": ladder,
         "fit_discrepancy": discrepancy,

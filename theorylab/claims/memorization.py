@@ -358,6 +358,13 @@ def compare(m: Measurement, p: Params) -> Comparison:
 def _construction_statements(m: Measurement, p: Params, out: Comparison) -> None:
     """Thm 1: the weight count, A's triangular structure and spectrum, the interpolation, and
     rounding against Higham's bound (the run's network and the probe)."""
+    spectrum = _structure_statements(m, p, out)
+    _interpolation_statements(m, p, out, spectrum)
+
+
+def _structure_statements(m: Measurement, p: Params, out: Comparison) -> tuple[float, float]:
+    """Distinct projections, the weight count 2n + d, A lower triangular, lambda_min(A) equal
+    to the smallest diagonal entry z_i - b_i > 0."""
     from ..theory import zhang2017
 
     c = m.construction
@@ -400,6 +407,15 @@ def _construction_statements(m: Measurement, p: Params, out: Comparison) -> None
             f"{smallest_diagonal:.9g} > 0; largest |imaginary part| {largest_imag:.2g}",
         )
     )  # fmt: skip
+    return smallest_diagonal, smallest_eigenvalue
+
+
+def _interpolation_statements(m: Measurement, p: Params, out: Comparison, spectrum) -> None:
+    """max_i |c(x_i) - y_i| within 1e-6 max|y|, and rounding against Higham's bound on the
+    run's network (loose) and on the probe (nearly attained)."""
+    from ..theory import zhang2017
+
+    c = m.construction
     errors = np.abs(c.fitted - c.labels)
     max_error = float(errors.max())
     scale = float(np.abs(c.labels).max())
@@ -425,8 +441,8 @@ def _construction_statements(m: Measurement, p: Params, out: Comparison) -> None
     out.statements.append(probe)
     out.quantities.update(
         weight_count=c.weight_count, n=p.n, d=p.d, max_fit_error=max_error,
-        relative_fit_error=max_error / scale, smallest_diagonal=smallest_diagonal,
-        smallest_eigenvalue=smallest_eigenvalue,
+        relative_fit_error=max_error / scale, smallest_diagonal=spectrum[0],
+        smallest_eigenvalue=spectrum[1],
         amplification=float(magnitude.max()) / scale, rounding_floor=float(floor.max()),
         probe_rounding_ratio=probe_ratio,
     )  # fmt: skip
@@ -478,8 +494,6 @@ def _probe_statement(m: Measurement) -> tuple[Statement, float]:
 def _random_label_statements(m: Measurement, p: Params, out: Comparison) -> None:
     """Zhang et al. Sec. 2: fit every random-label task, held-out accuracy at chance; the true
     labels generalise (above the chance interval)."""
-    from ..theory import zhang2017
-
     train_acc = m.train_accuracy[-1]
     n_params = p.mlp_parameters
     out.hypotheses.append(
@@ -491,14 +505,7 @@ def _random_label_statements(m: Measurement, p: Params, out: Comparison) -> None
         )
     )  # fmt: skip
     test_acc = (m.test_predictions == m.test_labels).mean(axis=1)
-    chance = {}
-    for t, name in enumerate(TASKS):
-        # Labels independent of the predictions: accuracy ~ Binomial(n_test, p)/n_test with
-        # p = sum_c P(predict c) P(label c), both marginals measured on the test split.
-        pred_freq = np.bincount(m.test_predictions[t], minlength=DIGITS_CLASSES)
-        label_freq = np.bincount(m.test_labels[t], minlength=DIGITS_CLASSES)
-        p_chance = float((pred_freq * label_freq).sum()) / p.test_size**2
-        chance[name] = (p_chance, zhang2017.chance_interval(p.test_size, p_chance, p.delta))
+    chance = _chance_levels(m, p)
     for t, name in enumerate(TASKS):
         if name == "digits_true":
             continue
@@ -529,12 +536,33 @@ def _random_label_statements(m: Measurement, p: Params, out: Comparison) -> None
             detail=f"chance p = {chance['digits_true'][0]:.4f}",
         )
     )  # fmt: skip
+    _record_fits(m, p, train_acc, test_acc, out)
+
+
+def _chance_levels(m: Measurement, p: Params) -> dict[str, tuple[float, tuple[float, float]]]:
+    """Per task: chance accuracy and its exact binomial interval. Labels independent of the
+    predictions make the held-out accuracy Binomial(n_test, p)/n_test with
+    p = sum_c P(predict c) P(label c), both marginals measured on the test split."""
+    from ..theory import zhang2017
+
+    chance = {}
+    for t, name in enumerate(TASKS):
+        pred_freq = np.bincount(m.test_predictions[t], minlength=DIGITS_CLASSES)
+        label_freq = np.bincount(m.test_labels[t], minlength=DIGITS_CLASSES)
+        p_chance = float((pred_freq * label_freq).sum()) / p.test_size**2
+        chance[name] = (p_chance, zhang2017.chance_interval(p.test_size, p_chance, p.delta))
+    return chance
+
+
+def _record_fits(m, p, train_acc, test_acc, out) -> None:
+    """Accuracies and steps to fit per task (recorded, not compared: Zhang et al. Fig 1a)."""
+    n_params = p.mlp_parameters
     for t, name in enumerate(TASKS):
         out.quantities[f"{name}_train_accuracy"] = float(train_acc[t])
         out.quantities[f"{name}_test_accuracy"] = float(test_acc[t])
         out.quantities[f"{name}_steps_to_fit"] = m.fit_step[t]
-    true_steps = m.fit_step[true_t]
-    for t, name in enumerate(TASKS[1:], start=1):  # recorded, not compared (Zhang et al. Fig 1a)
+    true_steps = m.fit_step[TASKS.index("digits_true")]
+    for t, name in enumerate(TASKS[1:], start=1):
         steps = m.fit_step[t]
         out.quantities[f"{name}_to_true_steps_ratio"] = (
             steps / true_steps if steps is not None and true_steps else None
