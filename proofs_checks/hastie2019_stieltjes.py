@@ -11,7 +11,10 @@ m' has a pole of order 2 there and a finite difference at small lambda is wrong.
 
 What is checked: ``hastie2019.STIELTJES`` solves ``MP_EQUATION``; it equals the rationalised form
 used for numbers; it has mass one at infinity; its atom at 0 is 1 - 1/gamma for gamma = 2 and 0
-for gamma = 1/2; its derivative equals the implicit derivative of the quadratic.
+for gamma = 1/2; its derivative equals the implicit derivative of the quadratic, and the form
+the numbers use, m' = m (1 + gamma m) / sqrt((1 - gamma - z)^2 - 4 gamma z)
+(``STIELTJES_DERIVATIVE_FROM_ROOT``: at this root 1 - gamma - z - 2 gamma z m is the square
+root, so the implicit derivative's denominator has no cancellation).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ STEP = "stieltjes_transform"
 
 
 def check_stieltjes_transform(
-    stieltjes=hastie2019.STIELTJES, rationalised=hastie2019.STIELTJES_RATIONALISED
+    stieltjes=hastie2019.STIELTJES,
+    rationalised=hastie2019.STIELTJES_RATIONALISED,
+    derivative_from_root=hastie2019.STIELTJES_DERIVATIVE_FROM_ROOT,
 ):
     """Verify the MP Stieltjes transform, its normalisation, its atom and its derivative."""
     g, z, m = hastie2019.gamma, hastie2019.z, hastie2019.m
@@ -44,6 +49,8 @@ def check_stieltjes_transform(
     implicit = -sp.diff(equation, z) / sp.diff(equation, m)
     gap = sp.simplify(implicit.subs(m, stieltjes) - sp.diff(stieltjes, z))
     assert gap == 0, f"{STEP}: m'(z) differs from the implicit derivative by {gap}"
+    gap = sp.simplify(sp.diff(stieltjes, z) - derivative_from_root)
+    assert gap == 0, f"{STEP}: m'(z) differs from m (1 + gamma m) / S by {gap}"
     print(f"verified: {STEP}: m solves the MP equation, mass 1, atom 1-1/gamma, m' implicit")
 
 
@@ -57,3 +64,7 @@ def test_stieltjes_transform_detects_mutation():
     wrong = (a + sp.sqrt(a**2 - 4 * g * z)) / (2 * g * z)  # the other root
     with pytest.raises(AssertionError, match=STEP):
         check_stieltjes_transform(stieltjes=wrong, rationalised=wrong)
+    m = hastie2019.STIELTJES
+    root = sp.sqrt((1 - g - z) ** 2 - 4 * g * z)
+    with pytest.raises(AssertionError, match="m \\(1 \\+ gamma m\\)"):
+        check_stieltjes_transform(derivative_from_root=m * (1 - g * m) / root)

@@ -60,3 +60,31 @@ def test_ridge_limits_and_optimum():
 def test_ridgeless_values():
     assert hastie2019.ridgeless_risk(0.25, 1.0, 3.0) == pytest.approx(1.0)
     assert math.isinf(hastie2019.ridgeless_risk(1.0, 1.0, 1.0))
+
+
+def test_numbers_evaluate_the_symbolic_expressions():
+    """The float/mpmath evaluation (m' = m (1 + gamma m) / S from the quadratic) equals the
+    sympy expressions checked in proofs_checks/hastie2019_*.py, at 50 digits."""
+    import mpmath
+    import sympy as sp
+
+    h = hastie2019.symbolic()
+    dm = sp.lambdify((h.gamma, h.z), h.STIELTJES_DERIVATIVE, modules="mpmath")
+    risk = sp.lambdify((h.gamma, h.lam, h.r2, h.s2), h.RIDGE_RISK, modules="mpmath")
+    with mpmath.workdps(50):
+        for gamma in (0.3, 0.5, 2.0, 4.0):
+            for lam in (1e-6, 1e-3, 0.5, 10.0):
+                want = float(dm(mpmath.mpf(gamma), mpmath.mpf(-lam)))
+                assert hastie2019.stieltjes_derivative(gamma, -lam) == pytest.approx(
+                    want, rel=1e-13
+                )
+                want = float(risk(mpmath.mpf(gamma), mpmath.mpf(lam), 1, mpmath.mpf(0.25)))
+                assert hastie2019.ridge_risk(gamma, lam, 1.0, 0.25) == pytest.approx(
+                    want, rel=1e-12
+                )
+    lam_opt = sp.lambdify((h.gamma, h.r2, h.s2), h.LAMBDA_OPT)
+    assert hastie2019.optimal_lambda(2.0, 1.0, 0.25) == lam_opt(2.0, 1.0, 0.25)
+    under = sp.lambdify((h.gamma, h.r2, h.s2), h.RIDGELESS_UNDER)
+    over = sp.lambdify((h.gamma, h.r2, h.s2), h.RIDGELESS_OVER)
+    assert hastie2019.ridgeless_risk(0.3, 1.0, 0.25) == pytest.approx(under(0.3, 1.0, 0.25))
+    assert hastie2019.ridgeless_risk(3.0, 1.0, 0.25) == pytest.approx(over(3.0, 1.0, 0.25))

@@ -17,7 +17,9 @@ and the Wishart moments of :mod:`theorylab.theory.wishart` give (``TEST_ERROR_UN
 
 infinite for |p - n| <= 1. The expressions are built from ``wishart.RISK_UNDER/OVER`` with
 s2 -> s2_eff and r2 -> ||beta_T||^2, plus s2_eff; proofs_checks/belkin2019_weak_features.py
-checks that this equals Thm 1's printed form.
+checks that this equals Thm 1's printed form. The expressions are built on first access;
+:func:`full_test_error` evaluates the same construction in plain floats (through
+:func:`theorylab.theory.wishart.risk`), so a run never imports sympy.
 
 Example (everything seen, p = n/2, sigma^2 = 1: 1 + 50/49):
     >>> round(full_test_error(n=100, p=50, seen=1.0, unseen=0.0, s2=1.0), 12)
@@ -26,33 +28,53 @@ Example (everything seen, p = n/2, sigma^2 = 1: 1 + 50/49):
 
 from __future__ import annotations
 
+import functools
 import math
-
-import sympy as sp
+from types import SimpleNamespace
 
 from . import wishart
-
-seen, unseen, sigma2 = sp.symbols("seen unseen sigma2", nonnegative=True)  # ||beta_T||^2, ...
-n, p = wishart.n, wishart.p
-
-EFFECTIVE_NOISE = unseen + sigma2
-_substitution = {wishart.s2: EFFECTIVE_NOISE, wishart.r2: seen}
-TEST_ERROR_UNDER = wishart.RISK_UNDER.subs(_substitution) + EFFECTIVE_NOISE
-TEST_ERROR_OVER = wishart.RISK_OVER.subs(_substitution) + EFFECTIVE_NOISE
-# Thm 1 as printed in the paper, for the proof check of the construction above.
-PRINTED_UNDER = (unseen + sigma2) * (1 + p / (n - p - 1))
-PRINTED_OVER = seen * (1 - n / p) + (unseen + sigma2) * (1 + n / (p - n - 1))
-
-_under = sp.lambdify((n, p, seen, unseen, sigma2), TEST_ERROR_UNDER, modules="math")
-_over = sp.lambdify((n, p, seen, unseen, sigma2), TEST_ERROR_OVER, modules="math")
 
 
 def full_test_error(n: int, p: int, seen: float, unseen: float, s2: float) -> float:
     """Expected full test error of the weak-features learner (inf for |p - n| <= 1).
 
-    ``seen`` = ||beta_T||^2, ``unseen`` = ||beta_{T^c}||^2, ``s2`` = sigma^2.
+    ``seen`` = ||beta_T||^2, ``unseen`` = ||beta_{T^c}||^2, ``s2`` = sigma^2: the Wishart risk
+    with the unseen part as extra noise, plus that noise.
     """
     if abs(p - n) <= wishart.INFINITE_RISK_GAP:
         return math.inf
-    fn = _under if p < n else _over
-    return float(fn(n, p, seen, unseen, s2))
+    effective_noise = unseen + s2
+    return wishart.risk(n, p, seen, effective_noise) + effective_noise
+
+
+@functools.cache
+def symbolic() -> SimpleNamespace:
+    """The sympy expressions of this module (built once, on first use)."""
+    import sympy as sp
+
+    w = wishart.symbolic()
+    seen, unseen, sigma2 = sp.symbols("seen unseen sigma2", nonnegative=True)
+    n, p = w.n, w.p
+    effective_noise = unseen + sigma2
+    substitution = {w.s2: effective_noise, w.r2: seen}
+    return SimpleNamespace(
+        seen=seen, unseen=unseen, sigma2=sigma2, n=n, p=p, EFFECTIVE_NOISE=effective_noise,
+        TEST_ERROR_UNDER=w.RISK_UNDER.subs(substitution) + effective_noise,
+        TEST_ERROR_OVER=w.RISK_OVER.subs(substitution) + effective_noise,
+        # Thm 1 as printed in the paper, for the proof check of the construction above.
+        PRINTED_UNDER=(unseen + sigma2) * (1 + p / (n - p - 1)),
+        PRINTED_OVER=seen * (1 - n / p) + (unseen + sigma2) * (1 + n / (p - n - 1)),
+    )  # fmt: skip
+
+
+SYMBOLIC_NAMES = (
+    "seen", "unseen", "sigma2", "n", "p", "EFFECTIVE_NOISE", "TEST_ERROR_UNDER",
+    "TEST_ERROR_OVER", "PRINTED_UNDER", "PRINTED_OVER",
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    """Symbols and expressions (``belkin2019.TEST_ERROR_OVER``) from :func:`symbolic`."""
+    if name not in SYMBOLIC_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(symbolic(), name)

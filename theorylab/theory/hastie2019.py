@@ -9,7 +9,8 @@ gamma = p/n. Ridge uses the n*lambda convention,
 
 and the risk is R = E_x0 (x0 . (beta_hat - beta))^2 = ||beta_hat - beta||^2 (noise excluded).
 
-Closed forms (sympy expressions; numbers from them through mpmath at 50 digits):
+Closed forms (sympy expressions, built on first access; numbers through plain floats and, for
+the Stieltjes transform, mpmath at 50 digits, so a run never imports sympy):
 
 - ``RIDGELESS_UNDER`` = s2 gamma / (1 - gamma) for gamma < 1 (Thm 1/2, isotropic case);
   ``RIDGELESS_OVER`` = r2 (1 - 1/gamma) + s2 / (gamma - 1) for gamma > 1 (Thm 1/2).
@@ -19,6 +20,10 @@ Closed forms (sympy expressions; numbers from them through mpmath at 50 digits):
       m(z) = (1 - gamma - z - sqrt((1 - gamma - z)^2 - 4 gamma z)) / (2 gamma z);
   ``STIELTJES_RATIONALISED`` = 2 / (1 - gamma - z + sqrt(...)) is the same number without the
   cancellation at small |z| for gamma < 1 (proofs_checks/hastie2019_stieltjes.py).
+  Its derivative follows from differentiating the quadratic: with S = sqrt((1 - gamma - z)^2
+  - 4 gamma z), 1 - gamma - z - 2 gamma z m = S at this root, so m'(z) = m (1 + gamma m) / S
+  (every factor positive for z < 0: no cancellation), which :func:`stieltjes_derivative`
+  evaluates; tests compare it with the sympy derivative and with the MP integral.
 - ``RIDGE_RISK`` = r2 lambda^2 m'(-lambda) + s2 gamma (m(-lambda) - lambda m'(-lambda))
   (Thm 5, isotropic ridge; m' is the analytic derivative of m. A finite difference at small
   lambda is wrong for gamma > 1: m has the pole (1 - 1/gamma)/(-z) from the atom of F at 0).
@@ -27,10 +32,9 @@ Closed forms (sympy expressions; numbers from them through mpmath at 50 digits):
   with beta rotated uniformly, ridge with n lambda = s2 p / r2 is the Bayes posterior mean
   under beta ~ N(0, (r2/p) I), whose risk equals the fixed-norm risk (bias is quadratic in beta).
 
-Verified against the paper text only in part: the ridgeless forms and lambda* agree with the
-statements quoted in the issue; the ridge formula is checked here by its consequences (its
-lambda -> 0 limits equal the ridgeless forms, lambda* is its stationary point, and
-m solves the Marchenko-Pastur equation), see proofs_checks/hastie2019_*.py.
+Checked by consequences: the lambda -> 0 limits of the ridge formula equal the ridgeless
+forms, lambda* is its stationary point, and m solves the Marchenko-Pastur equation
+(proofs_checks/hastie2019_*.py); m and m' equal the MP integrals (tests/theory).
 
 Example (gamma = 1/2, s2 = 1: risk 1; gamma = 2, r2 = 1, s2 = 0: 1/2):
     >>> ridgeless_risk(0.5, r2=1.0, s2=1.0), ridgeless_risk(2.0, r2=1.0, s2=0.0)
@@ -39,47 +43,13 @@ Example (gamma = 1/2, s2 = 1: risk 1; gamma = 2, r2 = 1, s2 = 0: 1/2):
 
 from __future__ import annotations
 
+import functools
 import math
+from types import SimpleNamespace
 
 import mpmath
-import sympy as sp
-
-gamma, lam = sp.symbols("gamma lambda", positive=True)
-z = sp.Symbol("z", real=True)
-r2, s2 = sp.symbols("r2 s2", nonnegative=True)
-m = sp.Symbol("m")
-
-RIDGELESS_UNDER = s2 * gamma / (1 - gamma)
-RIDGELESS_OVER = r2 * (1 - 1 / gamma) + s2 / (gamma - 1)
-
-MP_EQUATION = gamma * z * m**2 - (1 - gamma - z) * m + 1
-_a = 1 - gamma - z
-STIELTJES = (_a - sp.sqrt(_a**2 - 4 * gamma * z)) / (2 * gamma * z)
-STIELTJES_RATIONALISED = 2 / (_a + sp.sqrt(_a**2 - 4 * gamma * z))
-STIELTJES_DERIVATIVE = sp.diff(STIELTJES, z)
-STIELTJES_RATIONALISED_DERIVATIVE = sp.diff(STIELTJES_RATIONALISED, z)
-
-
-def ridge_risk_expression(stieltjes=STIELTJES):
-    """R(lambda) = r2 lambda^2 m'(-lambda) + s2 gamma (m(-lambda) - lambda m'(-lambda)) for a
-    given expression m(z) (the argument lets proofs_checks pass a mutated transform)."""
-    m_at = stieltjes.subs(z, -lam)
-    dm_at = sp.diff(stieltjes, z).subs(z, -lam)
-    return r2 * lam**2 * dm_at + s2 * gamma * (m_at - lam * dm_at)
-
-
-RIDGE_RISK = ridge_risk_expression()
-LAMBDA_OPT = s2 * gamma / r2
-RIDGE_RISK_AT_OPT = s2 * gamma * STIELTJES.subs(z, -LAMBDA_OPT)
 
 DIGITS = 50
-_m_plain = sp.lambdify((gamma, z), STIELTJES, modules="mpmath")
-_m_rational = sp.lambdify((gamma, z), STIELTJES_RATIONALISED, modules="mpmath")
-_dm_plain = sp.lambdify((gamma, z), STIELTJES_DERIVATIVE, modules="mpmath")
-_dm_rational = sp.lambdify((gamma, z), STIELTJES_RATIONALISED_DERIVATIVE, modules="mpmath")
-_ridgeless_under = sp.lambdify((gamma, r2, s2), RIDGELESS_UNDER, modules="math")
-_ridgeless_over = sp.lambdify((gamma, r2, s2), RIDGELESS_OVER, modules="math")
-_lambda_opt = sp.lambdify((gamma, r2, s2), LAMBDA_OPT, modules="math")
 
 
 def ridgeless_risk(gamma_value: float, r2: float, s2: float) -> float:
@@ -89,17 +59,20 @@ def ridgeless_risk(gamma_value: float, r2: float, s2: float) -> float:
     """
     if gamma_value == 1:
         return math.inf
-    fn = _ridgeless_under if gamma_value < 1 else _ridgeless_over
-    return float(fn(gamma_value, r2, s2))
+    if gamma_value < 1:
+        return s2 * gamma_value / (1 - gamma_value)
+    return r2 * (1 - 1 / gamma_value) + s2 / (gamma_value - 1)
 
 
 def _stieltjes_pair(gamma_value: float, z_value: float):
-    """(m(z), m'(z)) at 50 digits, from whichever algebraically equal form has no cancellation."""
+    """(m(z), m'(z)) at 50 digits for z < 0, from whichever algebraically equal form of m has
+    no cancellation, and m' = m (1 + gamma m) / S."""
     with mpmath.workdps(DIGITS):
         g, zz = mpmath.mpf(gamma_value), mpmath.mpf(z_value)
-        if 1 - g - zz >= 0:
-            return _m_rational(g, zz), _dm_rational(g, zz)
-        return _m_plain(g, zz), _dm_plain(g, zz)
+        a = 1 - g - zz
+        root = mpmath.sqrt(a * a - 4 * g * zz)
+        m_value = 2 / (a + root) if a >= 0 else (a - root) / (2 * g * zz)
+        return m_value, m_value * (1 + g * m_value) / root
 
 
 def stieltjes(gamma_value: float, z_value: float) -> float:
@@ -131,7 +104,7 @@ def ridge_risk(gamma_value: float, lambda_value: float, r2: float, s2: float) ->
 
 def optimal_lambda(gamma_value: float, r2: float, s2: float) -> float:
     """lambda* = s2 gamma / r2 (n*lambda convention); ``optimal_lambda(2, 1, 0.5) == 1.0``."""
-    return float(_lambda_opt(gamma_value, r2, s2))
+    return s2 * gamma_value / r2
 
 
 def optimal_ridge_risk(gamma_value: float, r2: float, s2: float) -> float:
@@ -143,3 +116,62 @@ def optimal_ridge_risk(gamma_value: float, r2: float, s2: float) -> float:
         return ridgeless_risk(gamma_value, r2, s2)
     lam_opt = optimal_lambda(gamma_value, r2, s2)
     return float(s2 * gamma_value * _stieltjes_pair(gamma_value, -lam_opt)[0])
+
+
+@functools.cache
+def symbolic() -> SimpleNamespace:
+    """The sympy expressions of this module (built once, on first use)."""
+    import sympy as sp
+
+    gamma, lam = sp.symbols("gamma lambda", positive=True)
+    z = sp.Symbol("z", real=True)
+    r2, s2 = sp.symbols("r2 s2", nonnegative=True)
+    m = sp.Symbol("m")
+    a = 1 - gamma - z
+    stieltjes_expr = (a - sp.sqrt(a**2 - 4 * gamma * z)) / (2 * gamma * z)
+    rationalised = 2 / (a + sp.sqrt(a**2 - 4 * gamma * z))
+    ns = SimpleNamespace(
+        gamma=gamma, lam=lam, z=z, r2=r2, s2=s2, m=m,
+        RIDGELESS_UNDER=s2 * gamma / (1 - gamma),
+        RIDGELESS_OVER=r2 * (1 - 1 / gamma) + s2 / (gamma - 1),
+        MP_EQUATION=gamma * z * m**2 - (1 - gamma - z) * m + 1,
+        STIELTJES=stieltjes_expr, STIELTJES_RATIONALISED=rationalised,
+        STIELTJES_DERIVATIVE=sp.diff(stieltjes_expr, z),
+        STIELTJES_RATIONALISED_DERIVATIVE=sp.diff(rationalised, z),
+        # the form the numbers use: m' = m (1 + gamma m) / S
+        STIELTJES_DERIVATIVE_FROM_ROOT=stieltjes_expr * (1 + gamma * stieltjes_expr)
+        / sp.sqrt(a**2 - 4 * gamma * z),
+        LAMBDA_OPT=s2 * gamma / r2,
+    )  # fmt: skip
+    ns.RIDGE_RISK = _ridge_risk_expression(ns, stieltjes_expr)
+    ns.RIDGE_RISK_AT_OPT = s2 * gamma * stieltjes_expr.subs(z, -ns.LAMBDA_OPT)
+    return ns
+
+
+def _ridge_risk_expression(ns: SimpleNamespace, stieltjes_expr):
+    import sympy as sp
+
+    m_at = stieltjes_expr.subs(ns.z, -ns.lam)
+    dm_at = sp.diff(stieltjes_expr, ns.z).subs(ns.z, -ns.lam)
+    return ns.r2 * ns.lam**2 * dm_at + ns.s2 * ns.gamma * (m_at - ns.lam * dm_at)
+
+
+def ridge_risk_expression(stieltjes=None):
+    """R(lambda) = r2 lambda^2 m'(-lambda) + s2 gamma (m(-lambda) - lambda m'(-lambda)) for a
+    given expression m(z) (default ``STIELTJES``; proofs_checks pass a mutated transform)."""
+    ns = symbolic()
+    return _ridge_risk_expression(ns, ns.STIELTJES if stieltjes is None else stieltjes)
+
+
+SYMBOLIC_NAMES = (
+    "gamma", "lam", "z", "r2", "s2", "m", "RIDGELESS_UNDER", "RIDGELESS_OVER", "MP_EQUATION",
+    "STIELTJES", "STIELTJES_RATIONALISED", "STIELTJES_DERIVATIVE",
+    "STIELTJES_RATIONALISED_DERIVATIVE", "STIELTJES_DERIVATIVE_FROM_ROOT", "LAMBDA_OPT", "RIDGE_RISK", "RIDGE_RISK_AT_OPT",
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    """Symbols and expressions (``hastie2019.RIDGE_RISK``) from :func:`symbolic`."""
+    if name not in SYMBOLIC_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(symbolic(), name)

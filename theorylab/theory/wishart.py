@@ -29,6 +29,12 @@ The Monte-Carlo variance of (1) needs E[1/chi2_k^2] = 1/((k - 2)(k - 4)) finite,
 |p - n| >= 4 (``INVERSE_CHI2_SECOND_MOMENT``); closer to the threshold a sample mean of (1) has
 no standard error.
 
+Numbers and symbols: :func:`risk` evaluates the two closed forms in plain floating point, so a
+run never imports sympy. The sympy expressions (``CHI2_DENSITY``, ``INVERSE_CHI2_MEAN``,
+``RISK_UNDER``, ..., and the symbols ``n``, ``p``, ``k``, ``r2``, ``s2``, ``chi``) are built on
+first access; proofs_checks/wishart_*.py derive them from the chi-square density, and
+tests/theory/test_wishart.py checks that :func:`risk` evaluates exactly them.
+
 Example (n = 100, p = 50, s2 = 1: 50/49):
     >>> round(risk(n=100, p=50, r2=1.0, s2=1.0), 12)
     1.020408163265
@@ -38,36 +44,14 @@ Example (n = 100, p = 50, s2 = 1: 50/49):
 
 from __future__ import annotations
 
+import functools
 import math
-
-import sympy as sp
-
-n, p, k = sp.symbols("n p k", positive=True)
-r2, s2 = sp.symbols("r2 s2", nonnegative=True)
-chi = sp.Symbol("x", positive=True)  # the chi-square variable
-
-# Density of chi2_k (used by proofs_checks to derive the two inverse moments below).
-CHI2_DENSITY = chi ** (k / 2 - 1) * sp.exp(-chi / 2) / (2 ** (k / 2) * sp.gamma(k / 2))
-INVERSE_CHI2_MEAN = 1 / (k - 2)
-INVERSE_CHI2_SECOND_MOMENT = 1 / ((k - 2) * (k - 4))
-
-# Degrees of freedom of the Schur-complement chi-square on each side of the threshold.
-DOF_UNDER = n - p + 1
-DOF_OVER = p - n + 1
-
-VARIANCE_UNDER = s2 * p * INVERSE_CHI2_MEAN.subs(k, DOF_UNDER)
-VARIANCE_OVER = s2 * n * INVERSE_CHI2_MEAN.subs(k, DOF_OVER)
-BIAS_OVER = r2 * (1 - n / p)
-RISK_UNDER = VARIANCE_UNDER
-RISK_OVER = BIAS_OVER + VARIANCE_OVER
+from types import SimpleNamespace
 
 # The smallest |p - n| at which the conditional risk (1) has a finite variance (k > 4).
 MIN_GAP_FINITE_VARIANCE = 4
 # |p - n| <= this: the expected risk itself is infinite (k <= 2).
 INFINITE_RISK_GAP = 1
-
-_risk_under = sp.lambdify((n, p, r2, s2), RISK_UNDER, modules="math")
-_risk_over = sp.lambdify((n, p, r2, s2), RISK_OVER, modules="math")
 
 
 def risk(n: int, p: int, r2: float, s2: float) -> float:
@@ -78,5 +62,44 @@ def risk(n: int, p: int, r2: float, s2: float) -> float:
     if abs(p - n) <= INFINITE_RISK_GAP:
         return math.inf
     if p < n:
-        return float(_risk_under(n, p, r2, s2))
-    return float(_risk_over(n, p, r2, s2))
+        return s2 * p / (n - p - 1)
+    return r2 * (1 - n / p) + s2 * n / (p - n - 1)
+
+
+@functools.cache
+def symbolic() -> SimpleNamespace:
+    """The sympy expressions of this module (built once, on first use)."""
+    import sympy as sp
+
+    n, p, k = sp.symbols("n p k", positive=True)
+    r2, s2 = sp.symbols("r2 s2", nonnegative=True)
+    chi = sp.Symbol("x", positive=True)  # the chi-square variable
+    # Density of chi2_k (proofs_checks derive the two inverse moments below from it).
+    density = chi ** (k / 2 - 1) * sp.exp(-chi / 2) / (2 ** (k / 2) * sp.gamma(k / 2))
+    inverse_mean = 1 / (k - 2)
+    # Degrees of freedom of the Schur-complement chi-square on each side of the threshold.
+    dof_under, dof_over = n - p + 1, p - n + 1
+    variance_under = s2 * p * inverse_mean.subs(k, dof_under)
+    variance_over = s2 * n * inverse_mean.subs(k, dof_over)
+    bias_over = r2 * (1 - n / p)
+    return SimpleNamespace(
+        n=n, p=p, k=k, r2=r2, s2=s2, chi=chi, CHI2_DENSITY=density,
+        INVERSE_CHI2_MEAN=inverse_mean, INVERSE_CHI2_SECOND_MOMENT=1 / ((k - 2) * (k - 4)),
+        DOF_UNDER=dof_under, DOF_OVER=dof_over, VARIANCE_UNDER=variance_under,
+        VARIANCE_OVER=variance_over, BIAS_OVER=bias_over, RISK_UNDER=variance_under,
+        RISK_OVER=bias_over + variance_over,
+    )  # fmt: skip
+
+
+SYMBOLIC_NAMES = (
+    "n", "p", "k", "r2", "s2", "chi", "CHI2_DENSITY", "INVERSE_CHI2_MEAN",
+    "INVERSE_CHI2_SECOND_MOMENT", "DOF_UNDER", "DOF_OVER", "VARIANCE_UNDER", "VARIANCE_OVER",
+    "BIAS_OVER", "RISK_UNDER", "RISK_OVER",
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    """Symbols and expressions (``wishart.RISK_UNDER``, ``wishart.n``) from :func:`symbolic`."""
+    if name not in SYMBOLIC_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(symbolic(), name)
