@@ -115,3 +115,16 @@ def test_orders_too_short_are_refused():
     idx = torch.zeros(1, dtype=torch.long)
     with pytest.raises(ValueError, match="orders hold 5 steps"):
         training.train(stack, data, orders, idx, idx + 1, training.TrainConfig(steps=5))
+
+
+def test_converged_and_early_stop_indices_against_a_loop():
+    g = torch.Generator().manual_seed(5)
+    losses = torch.rand(30, 7, generator=g, dtype=torch.float64) + 0.1
+    losses[3, 2] = losses[9, 2] = 0.01  # tie at the minimum: the first index counts
+    early, conv = training.early_stop_index(losses), training.converged_index(losses, 0.25)
+    for p in range(7):
+        col = losses[:, p].tolist()
+        low = min(col)
+        assert int(early[p]) == col.index(low)
+        assert int(conv[p]) == next(i for i, v in enumerate(col) if v <= 1.25 * low)
+    assert int(early[2]) == 3

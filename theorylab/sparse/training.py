@@ -20,7 +20,10 @@ recorded. The early-stopping iteration is the step of minimum validation loss (F
 ICLR 2019, Sec. 2; the first such step on ties, :func:`early_stop_index`, applied to the record
 so far after every evaluation); the weights at that step are kept, and the test accuracy
 reported for the early-stopping iteration is theirs (the test split is evaluated twice per
-network: at the early-stopping weights and at the final weights).
+network: at the early-stopping weights and at the final weights). The convergence iteration
+(:func:`converged_index`) is the first step at which the validation loss comes within a factor
+1 + tolerance of its minimum: a measure of learning speed that, unlike the argmin, does not
+wander along a flat validation plateau.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from .masked_mlp import MaskedStack, forward
 
 OPTIMIZERS = ("adam", "sgd")
 # Frankle & Carbin (2019), Fig. 2: Adam, learning rate 1.2e-3, minibatch 60 for LeNet-300-100.
+# Convergence iteration: first step with validation loss <= (1 + CONVERGED_TOLERANCE) x minimum.
+CONVERGED_TOLERANCE = 0.2
 ADAM_LR = 1.2e-3
 BATCH_SIZE = 60
 SGD_MOMENTUM = 0.9
@@ -70,6 +75,7 @@ class TrainResult:
     val_loss: torch.Tensor  # (E, P), float64
     val_acc: torch.Tensor  # (E, P)
     early_stop_step: torch.Tensor  # (P,) long: step of minimum validation loss
+    converged_step: torch.Tensor  # (P,) long: first step within CONVERGED_TOLERANCE of it
     early: MaskedStack  # weights at the early-stopping step
     test_acc_early: torch.Tensor  # (P,): test accuracy at the early-stopping step
     test_acc_final: torch.Tensor  # (P,): test accuracy after the last step
@@ -83,6 +89,17 @@ def early_stop_index(val_loss: torch.Tensor) -> torch.Tensor:
     [1, 0]
     """
     return torch.argmin(val_loss, dim=0)  # torch returns the first minimal index
+
+
+def converged_index(val_loss: torch.Tensor, tolerance: float = CONVERGED_TOLERANCE) -> torch.Tensor:
+    """(P,) index of the first entry of each column of ``val_loss`` (E, P) at most
+    (1 + tolerance) times the column's minimum (losses are positive).
+
+    >>> converged_index(torch.tensor([[3.0, 1.0], [1.1, 0.9], [1.0, 0.5]]), 0.2).tolist()
+    [1, 2]
+    """
+    threshold = (1 + tolerance) * val_loss.min(dim=0).values
+    return (val_loss <= threshold).to(torch.int8).argmax(dim=0)  # argmax: first maximal index
 
 
 @torch.no_grad()
@@ -163,6 +180,7 @@ def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: to
         val_loss=val_loss,
         val_acc=val_acc,
         early_stop_step=steps[index.cpu()],
+        converged_step=steps[converged_index(val_loss).cpu()],
         early=best,
         test_acc_early=evaluate(best, data.X_test, data.y_test)[1].cpu(),
         test_acc_final=evaluate(final, data.X_test, data.y_test)[1].cpu(),
