@@ -43,6 +43,7 @@ def plot(report: Report, path: str) -> None:
         if np.isfinite(t):
             ax.axvline(t, color="C3", linestyle="--", linewidth=0.6, alpha=0.6)
     ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(0, steps.max())
     ax.set_xlabel("full-batch GD step")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
@@ -62,11 +63,12 @@ def plot(report: Report, path: str) -> None:
     for best, row in zip(s["best_step"], test, strict=True):
         ax.plot([best], [row[int(np.searchsorted(monitor, best))]], "v", color="C3")
     ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(0, monitor.max())
     ax.set_xlabel("full-batch GD step")
     ax.set_ylabel("test accuracy")
-    ax.set_title(f"(b) early stopping (triangles: validation optimum): gain "
-                 f"{q.get('early_stopping_gain', float('nan')):+.3f}, without noise "
-                 f"{q.get('zero_noise_gain', float('nan')):+.3f}")  # fmt: skip
+    ax.set_title(f"(b) early stopping at the validation optimum (triangles)\ngain "
+                 f"{q.get('early_stopping_gain', float('nan')):+.3f} with noise, "
+                 f"{q.get('zero_noise_gain', float('nan')):+.3f} without")  # fmt: skip
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -1,10 +1,10 @@
 """Figure for generalization_bounds, drawn from the report alone.
 
-Panels: (a) Neyshabur et al.'s norm term and its factors, the test error and the VC bound
-against the width (log-log; mean over seeds, seeds as faint points); (b) the capacity and the
-test error against the fraction of randomised labels, with the vacuity line 1.0; (c) the
-coverage tests: each draw's margin bound against its risk, per model, with the line bound =
-risk (a draw below it is a miss).
+Panels: (a) Neyshabur et al.'s norm term and its factors, the test error, the VC bound and the
+parameter count over n against the width (log-log; mean over seeds, seeds as faint points);
+(b) the capacity and the test error against the fraction of randomised labels, with the vacuity
+line 1.0; (c) the coverage tests: each draw's margin bound against its risk, per model, with the
+line bound = risk (a draw below it is a miss).
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def plot(report: Report, path: str) -> None:
         for row in values:
             ax.plot(widths, row, "o", color=color, alpha=0.25, markersize=3)
         ax.plot(widths, values.mean(0), "-o", color=color, label=label, markersize=4)
+    ratio = np.asarray(w["parameters"], dtype=np.float64) / report.params["train_size"]
+    ax.plot(widths, ratio, "--", color="C7", label="parameters / n (slope 1)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("hidden width h")
@@ -80,7 +82,8 @@ def plot(report: Report, path: str) -> None:
                    label=f"{label} ({misses} misses)")  # fmt: skip
         if finite.any():
             top = max(top, float(bound[finite].max()))
-    ax.plot([0, 1], [0, 1], color="black", linewidth=0.8, label="bound = risk")
+    diagonal = np.linspace(0.01, 1.0, 100)
+    ax.plot(diagonal, diagonal, color="black", linewidth=0.8, label="bound = risk (misses below)")
     ax.axhline(1.0, color="red", linestyle="--", linewidth=1)
     ax.set_yscale("log")
     ax.set_xlim(0, 0.6)

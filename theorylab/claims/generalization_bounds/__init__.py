@@ -35,8 +35,9 @@ levels (module ``training``). Statements (docs/claims/generalization_bounds.md):
   (never that one is below 1);
 - ``margin_sign_identity`` (exact): the fraction of positive multi-class margins equals the
   training accuracy (catches a margin taken over all classes, 0 on every correct point);
-- ``norm_term_falls_with_width``, ``test_error_does_not_rise``: per-seed log-log slopes over
-  the width ladder, paired over seeds with t intervals;
+- ``norm_bound_vs_width`` (the norm term falls: 2^slope per doubling <= 1) and
+  ``test_error_vs_width`` (the test error does not rise by more than 2 points over the ladder):
+  slopes over the width ladder, paired over seeds (one intercept per seed), t intervals;
 - ``label_noise_monotone_*``: Spearman correlation over noise levels x seeds against its
   permutation critical value, for the capacity, the norm product and the test error.
 
@@ -66,22 +67,22 @@ POOL_SIZES = {"digits": 1797, "mnist1d": 4000}
 CLASSES = 10
 MIN_TEST_POINTS = 100
 MIN_NOISE_LEVELS = 5
-# Level of every hypothesis test of the claim (binomial coverage tests, Spearman permutation
-# tests, t intervals are two-sided at 1 - 2 * BINOMIAL_ALPHA... see each statement): chosen
-# before any run; a statement that holds fails one test with probability at most this.
+# Levels of the hypothesis tests, chosen before any run: a true statement fails its binomial
+# coverage test (misses <= what Binomial(draws, delta) exceeds with probability >= alpha) or its
+# one-sided Spearman permutation test with probability at most this.
 BINOMIAL_ALPHA = 0.01
 SPEARMAN_ALPHA = 0.01
 SPEARMAN_PERMUTATIONS = 20000
 SPEARMAN_SEED = 20190506  # fixed: compare() is a pure function of the measurement
-# t intervals of per-seed slopes and differences: two-sided 95%.
+# t intervals of slopes paired over seeds (one intercept per seed): two-sided 95%.
 CONFIDENCE = 0.95
 # Monte-Carlo tolerance for the Rademacher statements: the estimate may sit this many standard
 # errors outside the exact value or bracket (two-sided p ~ 6e-5 under the normal limit).
 MC_Z = 4.0
-# test_error_does_not_rise: the upper 95% limit of the paired change in test error from the
-# narrowest to the widest width must stay below 2 points. Reasoning, not tuning: on the default
-# splits (~1500 test digits) one net's test error has a binomial standard deviation of ~0.6
-# points, and a rise that Neyshabur et al. would call overfitting with width is several points.
+# test_error_vs_width: the upper 95% limit of the change in test error over the width ladder
+# (paired slope per doubling x doublings) must stay below 2 points. Reasoning, not tuning: on the
+# default splits (~1500 test digits) one net's test error has a binomial standard deviation of
+# ~0.6 points, and a rise that would count as overfitting with width is several points.
 TEST_ERROR_RISE_TOLERANCE = 0.02
 
 
@@ -165,10 +166,7 @@ class Params:
 
     @property
     def width_list(self) -> list[int]:
-        try:
-            values = _parse_list(self.widths, "widths", float)
-        except UsageError:
-            raise
+        values = _parse_list(self.widths, "widths", float)
         if any(not float(v).is_integer() for v in values):
             raise UsageError(f"widths must be integers, got {self.widths!r}")
         return [int(v) for v in values]
@@ -428,7 +426,7 @@ def compare(m: Measurement, p: Params) -> Comparison:
     mean, lower, upper = paired_slope(log_w, np.log2(W["norm_term"]))
     statements.append(
         Statement.at_most(
-            "norm_term_falls_with_width",
+            "norm_bound_vs_width",
             "Neyshabur et al.'s norm term: factor per doubling of the width (2^slope of log norm "
             f"term on log width, paired over {p.seeds} seeds), upper 95% limit <= 1",
             2.0**upper, 1.0, power="bound",
@@ -450,7 +448,7 @@ def compare(m: Measurement, p: Params) -> Comparison:
     emean, elo, ehi = paired_slope(log_w, W["test_error"])
     statements.append(
         Statement.within(
-            "test_error_does_not_rise",
+            "test_error_vs_width",
             "change of the test error over the width ladder (slope per doubling x doublings, "
             f"paired over seeds): upper 95% limit <= {TEST_ERROR_RISE_TOLERANCE:g}",
             ehi * span, (-1.0, TEST_ERROR_RISE_TOLERANCE), power="bound",
