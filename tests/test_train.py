@@ -1,11 +1,14 @@
-"""Gradient descent on a NeuronBank: trackers and divergence detection."""
+"""The training module: the batch sampler, SGD/GD on batched networks, the divergence rule,
+and gradient descent on a NeuronBank with its trackers."""
+
+import math
 
 import pytest
 import torch
 
 from theorylab.errors import Inconclusive
 from theorylab.nets.two_layer import NeuronBank
-from theorylab.train import gradient_descent
+from theorylab.train import batch_weights, check_divergence, gradient_descent, sgd
 
 torch.set_default_dtype(torch.float64)
 
@@ -49,3 +52,50 @@ def test_divergence_names_the_step():
     with pytest.raises(Inconclusive, match="diverged at step") as info:
         gradient_descent(bank, X, y, torch.full((80,), 1e4), steps=50)
     assert info.value.step is not None and 1 <= info.value.step <= 50
+
+
+def test_batch_weights_are_uniform_batches_without_replacement():
+    """Every B-subset of n is drawn with probability 1 / C(n, B) (chi-square-free check: each
+    of the C(4, 2) = 6 subsets within 5 standard errors of 1/6 over 6000 draws), weights 1/B,
+    and the same set as the B smallest ranks of the same uniforms."""
+    gen = torch.Generator().manual_seed(0)
+    w = batch_weights(gen, (6000,), 4, 2)
+    assert torch.equal(w.sum(dim=-1), torch.ones(6000, dtype=torch.float64))
+    counts = {}
+    for row in (w > 0).tolist():
+        counts[tuple(row)] = counts.get(tuple(row), 0) + 1
+    assert len(counts) == 6
+    se = (6000 * (1 / 6) * (5 / 6)) ** 0.5
+    assert all(abs(c - 1000) < 5 * se for c in counts.values())
+    u = torch.rand(6000, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert torch.equal(w > 0, u.argsort(-1).argsort(-1) < 2)
+    sizes = torch.tensor([[1], [3]])
+    per_row = batch_weights(gen, (2,), 5, sizes)
+    assert per_row[0].tolist().count(1.0) == 1 and per_row[1].tolist().count(1 / 3) == 3
+
+
+def test_sgd_full_batch_on_least_squares_reaches_the_solution():
+    """GD on the mean loss (1/n) sum 1/2 (a_i . t - b_i)^2 converges to the least-squares
+    solution (closed form by lstsq), and records when it got within loss_tol of the minimum."""
+    gen = torch.Generator().manual_seed(2)
+    A = torch.randn(8, 3, generator=gen)
+    b = torch.randn(8, generator=gen)
+
+    def gradient(theta, weights):
+        residual = theta @ A.T - b
+        return (weights * residual) @ A, residual
+
+    result = sgd(gradient, torch.zeros(2, 3), 8, torch.tensor([0.2, 0.3]), [8, 8], 2000,
+                 torch.Generator(), stop_when_reached=False)  # fmt: skip
+    exact = torch.linalg.lstsq(A, b[:, None]).solution[:, 0]
+    assert torch.allclose(result.theta, exact.expand(2, 3), atol=1e-10)
+
+
+def test_divergence_rule_names_the_step_and_the_network():
+    with pytest.raises(Inconclusive, match=r"net 1 diverged at step 7: loss inf") as info:
+        check_divergence(torch.tensor([1.0, math.inf]), torch.ones(2), 7, 1e6,
+                         lambda g: f"net {g}", "reduce eta")  # fmt: skip
+    assert info.value.step == 7
+    check_divergence(torch.tensor([1.0, 9.0]), torch.ones(2), 3, 10.0, str, "")  # no raise
+    with pytest.raises(Inconclusive, match="diverged at step 2"):
+        check_divergence(torch.tensor([11.0]), torch.ones(1), 2, 10.0, str, "")

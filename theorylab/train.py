@@ -1,5 +1,15 @@
-"""Full-batch gradient descent on a :class:`~theorylab.nets.NeuronBank`, with the trackers
-Du et al. (2019) reason about, recorded at every step for every network of the bank:
+"""Training loops shared by the claims: one batch sampler, one divergence rule.
+
+- :func:`batch_weights`: uniform batches of B of n samples without replacement, as per-sample
+  weights 1/B on the batch and 0 elsewhere, for any leading shape (networks, runs).
+- :func:`check_divergence`: the one divergence rule: a non-finite loss, or one above
+  ``divergence_factor`` times the initial loss, raises
+  :class:`~theorylab.errors.Inconclusive` naming the step (never a verdict).
+- :func:`sgd`: SGD / GD on G networks at once, each with its own step size eta_g and batch
+  size B_g (B_g = n is full-batch GD), given a batched gradient function; stops once every
+  network's full-batch loss is <= loss_tol.
+- :func:`gradient_descent`: full-batch GD on a :class:`~theorylab.nets.NeuronBank`, with the
+  trackers Du et al. (2019) reason about, recorded at every step for every network of the bank:
 
 - residual u(k) - y and loss 1/2 ||u(k) - y||^2 (the sum loss of Du et al.);
 - max_r ||w_r(k) - w_r(0)|| and ||W(k) - W(0)||_F / ||W(0)||_F;
@@ -8,12 +18,15 @@ Du et al. (2019) reason about, recorded at every step for every network of the b
   (Cauchy-Schwarz: the pre-activation moved by at most that much), tracked as the largest
   ratio |w_r(0).x_i| / (||w_r(k) - w_r(0)|| ||x_i||) over flips; it must never exceed 1.
 
-Divergence (non-finite loss, or loss above ``divergence_factor`` times the initial loss) stops
-the run with :class:`~theorylab.errors.Inconclusive` naming the step and the network.
+Example (batches of 2 of 4 samples: each row has two weights 1/2):
+    >>> w = batch_weights(torch.Generator().manual_seed(0), (3,), 4, 2)
+    >>> w.sum(dim=-1).tolist(), sorted(set(w.flatten().tolist()))
+    ([1.0, 1.0, 1.0], [0.0, 0.5])
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -21,6 +34,120 @@ import torch
 from .errors import Inconclusive
 from .nets.two_layer import NeuronBank
 from .progress import progress
+
+
+def batch_weights(
+    generator: torch.Generator, prefix: tuple[int, ...], n: int, sizes, device=None
+) -> torch.Tensor:
+    """Weights (*prefix, n): 1/B on a uniform batch of B of the n samples (without
+    replacement), 0 elsewhere, independently for every leading index.
+
+    The batch is the B smallest ranks of i.i.d. uniforms drawn from ``generator`` (float64,
+    on the CPU, then moved to ``device``); ``sizes`` is an int or a tensor broadcasting against
+    the weights (one B per network: shape (G, 1)).
+    """
+    u = torch.rand(*prefix, n, generator=generator, dtype=torch.float64)
+    if device is not None:
+        u = u.to(device)
+    sizes = torch.as_tensor(sizes, device=u.device)
+    # the B smallest of n continuous uniforms: u <= its B-th order statistic (one sort; the
+    # same set as rank(u) < B)
+    kth = u.sort(dim=-1).values.gather(-1, (sizes - 1).expand(*u.shape[:-1], 1))
+    return (u <= kth).to(torch.float64) / sizes.to(torch.float64)
+
+
+def check_divergence(
+    loss: torch.Tensor,
+    loss0: torch.Tensor,
+    step: int,
+    divergence_factor: float,
+    describe: Callable[[int], str],
+    advice: str,
+) -> None:
+    """The divergence rule: a non-finite loss, or one above ``divergence_factor`` times the
+    initial loss, raises Inconclusive naming the step, the first such network (``describe(g)``)
+    and its losses; ``advice`` says what to change."""
+    bad = ~torch.isfinite(loss) | (loss > divergence_factor * loss0)
+    if bool(bad.any()):
+        g = int(torch.nonzero(bad.reshape(-1))[0])
+        raise Inconclusive(
+            f"{describe(g)} diverged at step {step}: loss {float(loss.reshape(-1)[g]):.3g} from "
+            f"{float(loss0.reshape(-1)[g]):.3g}; {advice}",
+            step=step,
+        )
+
+
+@dataclass
+class TrainResult:
+    """Final parameters (G, P), full-batch mean loss per recorded step (R, G), the recorded
+    steps, and the step at which each network first had loss <= loss_tol (-1: never)."""
+
+    theta: torch.Tensor
+    loss: torch.Tensor
+    steps: list[int]
+    reached_at: list[int]
+
+
+# gradient(theta (G, P), weights (G, n) or (n,)) -> (gradient (G, P), residuals (G, n))
+BatchGradient = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def sgd(
+    gradient: BatchGradient,
+    theta: torch.Tensor,
+    n: int,
+    etas: torch.Tensor,
+    batch_sizes: list[int],
+    max_steps: int,
+    generator: torch.Generator,
+    loss_tol: float = 0.0,
+    record_every: int = 1,
+    divergence_factor: float = 1e6,
+    stop_when_reached: bool = True,
+) -> TrainResult:
+    """SGD on G networks at once: theta_g <- theta_g - eta_g grad(sum_i w_gi f_i)(theta_g).
+
+    ``gradient(theta, weights)`` returns the gradient of the weighted loss sum_i w_i f_i and
+    the residuals f(x_i) - y_i; the weights are 1/B_g on a batch of B_g samples drawn for
+    every network and step by :func:`batch_weights` (B_g = n: full-batch GD on the mean loss,
+    no draw). The full-batch mean loss (1/n) sum_i 1/2 r_i^2 is recorded every
+    ``record_every`` steps; :func:`check_divergence` applies at every step. Stops early once
+    every network's loss is <= ``loss_tol`` (if ``stop_when_reached``).
+    """
+    theta = theta.clone()
+    G, device, dtype = theta.shape[0], theta.device, theta.dtype
+    sizes = torch.tensor(batch_sizes, device=device)[:, None]
+    full = torch.full((n,), 1.0 / n, dtype=dtype, device=device)
+    all_full = all(b == n for b in batch_sizes)
+    losses, steps = [], []
+    reached = [-1] * G
+    loss0 = None
+
+    def describe(g: int) -> str:
+        return f"training (network {g}: eta {float(etas[g]):.4g}, batch {batch_sizes[g]})"
+
+    for k in range(max_steps + 1):
+        if all_full:
+            weights = full
+        else:
+            weights = batch_weights(generator, (G,), n, sizes, device).to(dtype)
+        grad, residual = gradient(theta, weights)
+        loss = 0.5 * residual.pow(2).mean(dim=-1)  # full-batch mean loss at this iterate
+        if loss0 is None:
+            loss0 = loss.clamp_min(1e-300)
+        check_divergence(loss, loss0, k, divergence_factor, describe,
+                         "reduce the step size or raise the batch size")  # fmt: skip
+        for g in torch.nonzero(loss <= loss_tol).flatten().tolist():
+            if reached[g] < 0:
+                reached[g] = k
+        done = stop_when_reached and min(reached) >= 0
+        if k % record_every == 0 or k == max_steps or done:
+            losses.append(loss)
+            steps.append(k)
+        if done or k == max_steps:
+            break
+        theta = theta - etas[:, None] * grad
+    return TrainResult(theta, torch.stack(losses), steps, reached)
 
 
 @dataclass
@@ -87,15 +214,9 @@ def gradient_descent(
             preact, active, u = bank.forward(X, W)
             residual[k] = u - y[:, None]
             loss = 0.5 * residual[k].pow(2).sum(dim=0)
-            bad = ~torch.isfinite(loss) | (loss > divergence_factor * loss0.clamp_min(1e-300))
-            if bool(bad.any()):
-                g = int(torch.nonzero(bad)[0])
-                raise Inconclusive(
-                    f"gradient descent diverged at step {k} (network of width "
-                    f"{int(bank.widths[g])}): loss {float(loss[g]):.3g} from "
-                    f"{float(loss0[g]):.3g}; reduce the step size",
-                    step=k,
-                )
+            check_divergence(loss, loss0.clamp_min(1e-300), k, divergence_factor,
+                             lambda g: f"gradient descent (network of width "
+                             f"{int(bank.widths[g])})", "reduce the step size")  # fmt: skip
             distance = (W - W0).norm(dim=1)  # (M,)
             max_distance[k] = bank.group_max(distance)
             relative_change[k] = bank.group_sum(distance.pow(2)).sqrt() / w0_norm_fro

@@ -136,3 +136,13 @@ def test_divergence_is_inconclusive_with_the_step():
         mlp.train(spec, theta, X, y, torch.tensor([200.0], dtype=torch.float64), [5], 500,
                   torch.Generator().manual_seed(0))  # fmt: skip
     assert info.value.step is not None and info.value.step > 0
+
+
+@pytest.mark.parametrize("activation", ACTS)
+def test_output_jacobian_matches_torch_func(activation):
+    from torch.func import jacrev
+
+    spec, theta, X, _ = _problem(activation, count=1)
+    J = mlp.output_jacobian(spec, theta[0], X)
+    ref = jacrev(lambda t: mlp.forward(spec, t, X))(theta[0])
+    torch.testing.assert_close(J, ref, rtol=1e-12, atol=1e-14)

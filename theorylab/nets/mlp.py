@@ -158,6 +158,21 @@ def weighted_loss_and_gradient(
     return loss, torch.cat(grads[::-1], dim=-1), residual
 
 
+def output_jacobian(spec: MLPSpec, theta: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    """J (n, P), row i = grad_theta f(x_i; theta), by the hand-written backpropagation of
+    :func:`weighted_loss_and_gradient`: sample i is network i with the one input x_i, weight
+    1 and label f(x_i) - 1, so its residual is 1 and its loss gradient is grad f(x_i)."""
+    n = X.shape[0]
+    Xs = X.unsqueeze(-2)  # (n, 1, d)
+    with torch.no_grad():
+        outputs = forward(spec, theta, X)
+    ones = torch.ones(n, 1, dtype=X.dtype, device=X.device)
+    _, rows, _ = weighted_loss_and_gradient(
+        spec, theta.expand(n, -1), Xs, (outputs - 1.0).unsqueeze(-1), ones
+    )
+    return rows
+
+
 def weighted_hvp(
     spec: MLPSpec,
     theta: torch.Tensor,
@@ -262,17 +277,6 @@ def init_params(
     return theta[0] if count is None else theta
 
 
-@dataclass
-class TrainResult:
-    """Final parameters (G, P), full-batch mean loss per recorded step (R, G), the recorded
-    steps, and the step at which each network first had loss <= loss_tol (-1: never)."""
-
-    theta: torch.Tensor
-    loss: torch.Tensor
-    steps: list[int]
-    reached_at: list[int]
-
-
 def train(
     spec: MLPSpec,
     theta: torch.Tensor,
@@ -286,53 +290,20 @@ def train(
     record_every: int = 1,
     divergence_factor: float = 1e6,
     stop_when_reached: bool = True,
-) -> TrainResult:
-    """SGD on G networks at once: theta_g <- theta_g - eta_g (1/B_g) sum_{i in batch} grad f_i.
+):
+    """SGD on G MLPs at once (:func:`theorylab.train.sgd` with the hand-written gradient of
+    :func:`weighted_loss_and_gradient`): theta_g <- theta_g - eta_g (1/B_g) sum_{i in batch}
+    grad f_i, batches of B_g drawn uniformly without replacement; B_g = n is full-batch GD on
+    the mean loss (1/n) sum_i 1/2 (f(x_i) - y_i)^2. Returns a
+    :class:`theorylab.train.TrainResult`; divergence raises Inconclusive naming the step."""
+    from ..train import sgd
 
-    Each step draws, for every network, a batch of B_g of the n samples uniformly without
-    replacement (ranks of i.i.d. uniforms from ``generator``); B_g = n is full-batch GD on the
-    mean loss (1/n) sum_i 1/2 (f(x_i) - y_i)^2. Stops early once every network's full-batch
-    loss is <= ``loss_tol`` (if ``stop_when_reached``). A non-finite loss, or one above
-    ``divergence_factor`` times the initial loss, raises Inconclusive naming the step.
-    """
-    from ..errors import Inconclusive
+    def gradient(params, weights):
+        _, grad, residual = weighted_loss_and_gradient(spec, params, X, y, weights)
+        return grad, residual
 
-    theta = theta.clone()
-    G, n = theta.shape[0], X.shape[0]
-    sizes = torch.tensor(batch_sizes, device=X.device)[:, None]
-    full = torch.full((n,), 1.0 / n, dtype=X.dtype, device=X.device)
-    all_full = all(b == n for b in batch_sizes)
-    losses, steps = [], []
-    reached = [-1] * G
-    loss0 = None
-    for k in range(max_steps + 1):
-        if all_full:
-            weights = full
-        else:
-            u = torch.rand(G, n, generator=generator, dtype=torch.float64).to(X.device)
-            ranks = u.argsort(dim=1).argsort(dim=1)
-            weights = (ranks < sizes).to(X.dtype) / sizes.to(X.dtype)
-        _, gradient, residual = weighted_loss_and_gradient(spec, theta, X, y, weights)
-        loss = 0.5 * residual.pow(2).mean(dim=-1)  # full-batch mean loss at this iterate
-        if loss0 is None:
-            loss0 = loss.clamp_min(1e-300)
-        bad = ~torch.isfinite(loss) | (loss > divergence_factor * loss0)
-        if bool(bad.any()):
-            g = int(torch.nonzero(bad)[0])
-            raise Inconclusive(
-                f"training diverged at step {k} (network {g}: step {float(etas[g]):.4g}, batch "
-                f"{batch_sizes[g]}): loss {float(loss[g]):.3g} from {float(loss0[g]):.3g}; "
-                "reduce the step size or raise the batch size",
-                step=k,
-            )
-        for g in torch.nonzero(loss <= loss_tol).flatten().tolist():
-            if reached[g] < 0:
-                reached[g] = k
-        done = stop_when_reached and min(reached) >= 0
-        if k % record_every == 0 or k == max_steps or done:
-            losses.append(loss)
-            steps.append(k)
-        if done or k == max_steps:
-            break
-        theta = theta - etas[:, None] * gradient
-    return TrainResult(theta, torch.stack(losses), steps, reached)
+    return sgd(
+        gradient, theta, X.shape[0], etas, batch_sizes, max_steps, generator, loss_tol=loss_tol,
+        record_every=record_every, divergence_factor=divergence_factor,
+        stop_when_reached=stop_when_reached,
+    )  # fmt: skip

@@ -20,7 +20,7 @@ from ..report import Report  # noqa: E402
 from ..theory import wu2018  # noqa: E402
 
 
-def draw(report: Report, path: str) -> None:
+def plot(report: Report, path: str) -> None:
     q, s, p = report.quantities, report.series, report.params
     n, eta = q["n"], q["eta"]
     minima = q["minima"]
