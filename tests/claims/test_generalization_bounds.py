@@ -290,6 +290,20 @@ def test_figure_is_written(quick, tmp_path):
     assert path.stat().st_size > 20_000
 
 
+def test_fresh_training_reproduces_the_cached_measurement(measurement):
+    """Same seed, same numbers: a run with the in-process training cache emptied gives the same
+    measurement as the cached one (the contract's JSON test would not see a difference)."""
+    experiments._CACHE.clear()
+    fresh = CLAIM.simulate(make_params(CLAIM, CLAIM.quick), Context(seed=0))
+    for part in ("width", "noise"):
+        for key, value in measurement.sweeps[part].items():
+            np.testing.assert_array_equal(fresh.sweeps[part][key], value, err_msg=key)
+    for arm in gb.COVERAGE_ARMS:
+        for key, value in measurement.coverage[arm].items():
+            np.testing.assert_array_equal(fresh.coverage[arm][key], value, err_msg=key)
+    np.testing.assert_array_equal(fresh.rademacher["norms"], measurement.rademacher["norms"])
+
+
 def test_training_cache_does_not_leak_between_settings():
     """The in-process training cache is keyed by every parameter, the seed, device and dtype."""
     p1 = make_params(CLAIM, CLAIM.quick)

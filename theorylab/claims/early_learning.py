@@ -112,13 +112,13 @@ class Params:
 
 def estimate_bytes(p: Params) -> float:
     """Float64 activations (train and monitored points) and weights of 2 x seeds nets, with a
-    factor 4 for gradients, momentum and temporaries, plus the per-step accuracy curves."""
+    factor 4 for gradients, momentum and temporaries, plus the per-step correctness of every
+    training point (one byte each)."""
     pool = POOL_SIZES[p.dataset]
     groups = 2 * p.seeds
     d = 66 if p.dataset == "digits" else 42
     nets = groups * p.width * (pool + 2 * d + 2 * CLASSES)
-    curves = groups * (p.max_steps + 1) * 4
-    return 8.0 * (4 * nets + curves)
+    return 8.0 * 4 * nets + (p.max_steps + 1) * groups * p.train_size
 
 
 @dataclass
@@ -406,7 +406,7 @@ MUTANTS = (
     Mutant("stop_at_last_step", "the 'validation optimum' taken as the last step (no early "
            "stopping)", {"theorylab.claims.early_learning.validation_optimum":
                          _last_step_optimum}),
-    Mutant("fit_level_halved", "fit times read at half the stated level (0.45): both phases "
+    Mutant("fit_level_halved", "fit times read at half the stated level: both phases "
            "start sooner; the ratio stays large, so the check does not see it",
            {"theorylab.claims.early_learning.fit_time": _fit_time_at_half}, caught=False),
 )  # fmt: skip
