@@ -11,9 +11,13 @@ import pytest
 import torch
 
 from theorylab.critical_points import (
+    MIN_STEP,
     STATUS_BUDGET,
     STATUS_CONVERGED,
     STATUS_NONFINITE,
+    _backtrack,
+    _compact_direction,
+    _two_loop,
     batched_lbfgs,
     dense_hessians,
     hessian_extreme_eigenvalues,
@@ -107,3 +111,59 @@ def test_lanczos_matches_dense_smallest_eigenvalue(repeat):
         assert smallest_eigenvalue_lanczos(rosenbrock, x, run=s) == pytest.approx(
             float(dense[s]), rel=1e-7, abs=1e-9
         )
+
+
+def test_compact_direction_equals_the_two_loop_recursion():
+    """Byrd-Nocedal-Schnabel's compact form against the two-loop recursion (an independent
+    route to H_k g), with invalid pairs, a partly filled ring buffer and a wrapped order."""
+    gen = torch.Generator().manual_seed(4)
+    S, h, P = 5, 6, 9
+    S_hist = torch.randn(S, h, P, generator=gen)
+    Y_hist = 0.5 * S_hist + 0.1 * torch.randn(S, h, P, generator=gen)
+    rho = 1 / (S_hist * Y_hist).sum(-1)
+    gamma = torch.rand(S, generator=gen) + 0.5
+    for order in ([3, 4, 5, 0, 1], [2], list(range(6))):
+        valid = (torch.rand(S, h, generator=gen) > 0.3).double()
+        valid[:, [i for i in range(h) if i not in order]] = 0.0
+        g = torch.randn(S, P, generator=gen)
+        a = _two_loop(g, S_hist, Y_hist, rho, valid, order, gamma)
+        b = _compact_direction(g, S_hist, Y_hist, valid, order, gamma)
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-12 * float(a.abs().max()))
+
+
+def test_rows_loss_evaluates_only_unfinished_runs_with_the_same_answers():
+    """With rows_loss the finished runs are not evaluated again; the minimisers are the same
+    (to the gradient tolerance) as with full evaluations."""
+    _, A, b = quadratic_problem(S=6, P=4)
+    seen = []
+    scale = torch.tensor([1.0, 1.0, 1.0, 30.0, 30.0, 30.0])[:, None, None]
+    A_mixed = A * scale  # three harder runs take more iterations
+
+    def loss_mixed(x):
+        return 0.5 * torch.einsum("sp,spq,sq->s", x, A_mixed, x) - (b * x).sum(-1)
+
+    def rows_mixed(theta, rows):
+        seen.append(rows.numel())
+        return 0.5 * torch.einsum("sp,spq,sq->s", theta, A_mixed[rows], theta) - (
+            b[rows] * theta
+        ).sum(-1)
+
+    full = batched_lbfgs(loss_mixed, torch.zeros(6, 4), 1e-11, 500)
+    subset = batched_lbfgs(loss_mixed, torch.zeros(6, 4), 1e-11, 500, rows_loss=rows_mixed)
+    exact = torch.linalg.solve(A_mixed, b)
+    assert torch.allclose(full.theta, exact, atol=1e-9) and torch.allclose(
+        subset.theta, exact, atol=1e-9
+    )
+    assert min(seen) < 6  # some evaluations left finished runs out
+
+
+def test_backtracking_step_is_the_safeguarded_quadratic_minimiser():
+    """On f(a) = (a - 0.3)^2 with f(0) = 0.09, f'(0) = -0.6 and a failed unit step, the
+    quadratic through the three values is f itself: the next step is its minimiser 0.3."""
+    step = torch.tensor([1.0, 1.0, 1.0])
+    f_step = torch.tensor([0.49, float("inf"), 100.0])
+    got = _backtrack(step, f_step, torch.tensor([0.09] * 3), torch.tensor([-0.6] * 3))
+    assert got[0] == pytest.approx(0.3) and got[1] == 0.5  # not finite: halve
+    assert got[2] == pytest.approx(0.1)  # a far worse value: at most a tenth
+    assert float(_backtrack(torch.tensor([MIN_STEP]), torch.tensor([1.0]), torch.tensor([0.0]),
+                            torch.tensor([-1.0]))) == MIN_STEP  # fmt: skip

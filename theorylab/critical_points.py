@@ -6,14 +6,17 @@ the per-run gradients, and its Hessian is block diagonal with the per-run Hessia
 so every run is optimised and differentiated in one computation.
 
 - :func:`batched_lbfgs`: full-batch L-BFGS (Nocedal & Wright 2006, Alg. 7.4/7.5) run on all
-  rows together: per-run two-loop recursion on a shared ring buffer of (s, y) pairs with
-  per-run validity masks, per-run Armijo backtracking. A run stops when ||grad L_s||_2 <=
+  rows together: per-run directions from the compact representation of the inverse Hessian
+  approximation (Byrd, Nocedal & Schnabel 1994; the two-loop recursion's result in a few
+  batched matrix products) on a shared ring buffer of (s, y) pairs with per-run validity
+  masks, per-run Armijo backtracking. A run stops when ||grad L_s||_2 <=
   grad_tol (converged), when its line search cannot decrease the loss twice in a row from a
   fresh steepest-descent direction (stalled: typical at a kink of a piecewise-linear net or at
   the rounding floor), or at the iteration budget; non-finite losses are flagged.
-- :func:`dense_hessians`: the exact per-run Hessians (S, P, P) by forward-over-reverse
-  differentiation (torch.func.jvp of torch.func.grad) along the P coordinate directions,
-  vmapped; :func:`smallest_hessian_eigenvalues` takes their smallest eigenvalue.
+- :func:`dense_hessians`: the exact per-run Hessians (S, P, P), column j of every run at once
+  as the Hessian-vector product of sum_s L_s along e_j in every row, by the curvature
+  engine's batched double-backward products (:func:`theorylab.curvature.batched_hvp_fn`);
+  :func:`smallest_hessian_eigenvalues` takes their smallest eigenvalue.
 - :func:`smallest_eigenvalue_lanczos`: the same number for one run from Hessian-vector
   products only (Lanczos, which="SA", via theorylab.curvature), for models too large for P^2.
 
@@ -30,9 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch.func import grad, jvp, vmap
 
-from .curvature import hessian_eigenpairs
+from . import curvature
 
 BatchedLoss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -43,7 +45,14 @@ ARMIJO_C1 = 1e-4
 # predicted decrease falls below float resolution and an exact test rejects every step.
 ARMIJO_ULPS = 8
 MAX_BACKTRACKS = 20
+# The line search gives up below this step (20 halvings of the unit step).
+MIN_STEP = 0.5**MAX_BACKTRACKS
 HESSIAN_CHUNK = 32
+# rows_loss(theta_rows (R, P), rows (R,) indices) -> losses (R,): the batched loss of a subset
+# of the runs (their own data), so finished runs are not evaluated again
+RowsLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+# rows_value_and_grad(theta_rows, rows) -> (losses (R,), gradients (R, P)), e.g. a closed form
+RowsValueAndGrad = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass
@@ -87,18 +96,74 @@ def _two_loop(g, S_hist, Y_hist, rho, valid, order, gamma):
     return r
 
 
+def _backtrack(step, f_step, f0, slope):
+    """The next trial step after an Armijo failure at ``step``: the minimiser of the quadratic
+    through f(0) = f0, f'(0) = slope and f(step) = f_step, kept within [step/10, step/2]
+    (Nocedal & Wright 2006, Sec. 3.5); step/2 where f(step) is not finite. Never below
+    MIN_STEP, where the search stops."""
+    curvature = f_step - f0 - slope * step
+    quadratic = -slope * step * step / (2 * curvature)
+    trial = torch.clamp(torch.minimum(quadratic, 0.5 * step), min=0.1 * step)
+    trial = torch.where(torch.isfinite(f_step) & (curvature > 0), trial, 0.5 * step)
+    return trial.clamp_min(MIN_STEP)
+
+
+def _compact_direction(g, S_hist, Y_hist, valid, order, gamma):
+    """H_k g in the compact representation of Byrd, Nocedal & Schnabel (1994, Thm 2.3), per
+    run, with a handful of batched matrix products instead of the two-loop's 2m vector steps:
+
+        H_k = gamma I + [S, gamma Y] [[R^-T (D + gamma Y^T Y) R^-1, -R^-T], [-R^-1, 0]]
+                                     [S^T; gamma Y^T],
+
+    S, Y (P x m) the stored pairs oldest first, R the upper triangle of S^T Y, D its diagonal.
+    The products with the (runs, slots, P) history are taken in slot order; only the small
+    (slots x slots) matrices are permuted to time order. An invalid or unused slot is masked
+    out of them with R_ii = 1, so it carries nothing, as if skipped. Equal to
+    :func:`_two_loop` in exact arithmetic.
+    """
+    if not order:
+        return gamma[:, None] * g
+    h = S_hist.shape[1]
+    perm = torch.tensor(order + [i for i in range(h) if i not in order], device=g.device)
+    v = valid[:, perm].clone()  # (S, h), time order, unused slots last
+    v[:, len(order) :] = 0.0
+    pair = v[:, :, None] * v[:, None, :]
+    SY = (S_hist @ Y_hist.transpose(-1, -2))[:, perm][:, :, perm] * pair
+    YY = (Y_hist @ Y_hist.transpose(-1, -2))[:, perm][:, :, perm] * pair
+    p1 = (S_hist @ g[..., None])[:, perm] * v[..., None]  # (S, h, 1)
+    p2 = (Y_hist @ g[..., None])[:, perm] * v[..., None]
+    R = torch.triu(SY) + torch.diag_embed(1.0 - v)
+    D = torch.diag_embed(torch.diagonal(SY, dim1=-2, dim2=-1))
+    gam = gamma[:, None, None]
+    t = torch.linalg.solve_triangular(R, p1, upper=True)
+    u = torch.linalg.solve_triangular(R.transpose(-1, -2), (D + gam * YY) @ t - gam * p2,
+                                      upper=False)  # fmt: skip
+    back = torch.empty_like(perm)
+    back[perm] = torch.arange(h, device=g.device)
+    correction = S_hist.transpose(-1, -2) @ u[:, back]
+    correction = correction - Y_hist.transpose(-1, -2) @ (gam * t)[:, back]
+    return gamma[:, None] * g + correction[..., 0]
+
+
 def batched_lbfgs(
     loss_fn: BatchedLoss,
     theta0: torch.Tensor,
     grad_tol: float,
     max_iters: int,
     history: int = 10,
+    rows_loss: RowsLoss | None = None,
+    rows_value_and_grad: RowsValueAndGrad | None = None,
 ) -> OptimisationResult:
     """Minimise every row's loss by L-BFGS until ||grad||_2 <= grad_tol or ``max_iters``.
 
     Runs are independent (their own curvature pairs, step lengths and stopping); finished
     runs are frozen while the others continue, so the batch costs as many iterations as its
-    slowest run. Deterministic: no randomness, fixed operation order.
+    slowest run. Deterministic: no randomness, fixed operation order. With ``rows_loss`` (the
+    same loss on a subset of the runs) only the runs that need a value are evaluated: the
+    active ones at a trial step, the still-searching ones in the backtracking; every run's
+    result is the full evaluation's up to rounding (rows do not interact).
+    ``rows_value_and_grad`` (with ``rows_loss``) gives losses and gradients of a subset of the
+    runs in closed form instead of by autograd.
 
     Example (a separable quadratic 1/2 sum_i c_i x_i^2 is solved to the tolerance):
         >>> c = torch.tensor([[1.0, 10.0], [2.0, 0.5]], dtype=torch.float64)
@@ -109,7 +174,38 @@ def batched_lbfgs(
     """
     x = theta0.detach().clone()
     S, P = x.shape
-    f, g = loss_and_grad(loss_fn, x)
+
+    all_rows = torch.arange(S, device=x.device)
+
+    def evaluate(t, rows, gradients=True):
+        """Losses (and gradients) of the runs ``rows`` (a bool mask) at t; others: nan/0."""
+        if rows_loss is None or bool(rows.all()):
+            fn, sub, index = loss_fn, t, all_rows
+        else:
+            index = torch.nonzero(rows)[:, 0]
+            sub = t[index]
+
+            def fn(u):
+                return rows_loss(u, index)
+
+        if gradients and rows_value_and_grad is not None:
+            values, grads = rows_value_and_grad(sub, index)
+        elif gradients:
+            values, grads = loss_and_grad(fn, sub)
+        else:
+            with torch.no_grad():
+                values, grads = fn(sub), None
+        if sub is t:
+            return values, grads
+        full = torch.full((S,), torch.nan, dtype=t.dtype, device=t.device)
+        full[rows] = values
+        if grads is None:
+            return full, None
+        full_g = torch.zeros_like(t)
+        full_g[rows] = grads
+        return full, full_g
+
+    f, g = evaluate(x, torch.ones(S, dtype=torch.bool, device=x.device))
     evaluations = 1
     dtype, device = x.dtype, x.device
     S_hist = x.new_zeros(S, history, P)
@@ -135,7 +231,13 @@ def batched_lbfgs(
         stop(gnorm <= grad_tol, STATUS_CONVERGED)
         if not bool(active.any()):
             break
-        d = -_two_loop(g, S_hist, Y_hist, rho, valid, order, gamma)
+        if bool(active.all()):
+            d = -_compact_direction(g, S_hist, Y_hist, valid, order, gamma)
+        else:  # finished runs need no direction
+            run = torch.nonzero(active)[:, 0]
+            d = torch.zeros_like(g)
+            d[run] = -_compact_direction(g[run], S_hist[run], Y_hist[run], valid[run], order,
+                                         gamma[run])  # fmt: skip
         slope = (d * g).sum(-1)
         # Not a descent direction (or no history yet): scaled steepest descent, history reset.
         bad = ~(slope < 0) | (valid.sum(-1) == 0)
@@ -152,28 +254,30 @@ def batched_lbfgs(
         rounding = ARMIJO_ULPS * torch.finfo(dtype).eps * f.abs()
         # Trial 1 (the unit step, accepted most of the time) with gradients; backtracking
         # trials with losses only; the gradient at a later accepted step costs one more call.
-        f_new, g_new = loss_and_grad(loss_fn, x + step[:, None] * d)
+        f_new, g_new = evaluate(x + step[:, None] * d, active)
         evaluations += 1
         accepted = ~active | (
             torch.isfinite(f_new) & (f_new <= f + ARMIJO_C1 * step * slope + rounding)
         )
         late = torch.zeros_like(accepted)
+        searching, f_last = ~accepted, f_new
         for _ in range(MAX_BACKTRACKS):
-            if bool(accepted.all()):
+            if not bool(searching.any()):
                 break
-            step = torch.where(accepted, step, 0.5 * step)
-            with torch.no_grad():
-                f_try = loss_fn(x + step[:, None] * d)
+            step = torch.where(searching, _backtrack(step, f_last, f, slope), step)
+            f_try, _ = evaluate(x + step[:, None] * d, searching, gradients=False)
             evaluations += 1
             ok = (
                 torch.isfinite(f_try)
                 & (f_try <= f + ARMIJO_C1 * step * slope + rounding)
-                & ~accepted
+                & searching
             )
             late = late | ok
             accepted = accepted | ok
+            f_last = torch.where(searching, f_try, f_last)
+            searching = searching & ~ok & (step > MIN_STEP)
         if bool(late.any()):
-            f_late, g_late = loss_and_grad(loss_fn, x + step[:, None] * d)
+            f_late, g_late = evaluate(x + step[:, None] * d, late)
             evaluations += 1
             f_new = torch.where(late, f_late, f_new)
             g_new = torch.where(late[:, None], g_late, g_new)
@@ -213,9 +317,9 @@ def dense_hessians(
     """Exact per-run Hessians (S, P, P) of a batched loss.
 
     Column j of every run's Hessian is the Hessian-vector product of sum_s L_s along the
-    direction e_j in every row at once (the blocks do not interact), computed as
-    jvp(grad(sum L), theta; e_j) and vmapped over j, ``chunk_size`` directions at a time
-    (memory: chunk_size copies of the batch's forward intermediates).
+    direction e_j in every row at once (the blocks do not interact): ``chunk_size`` columns
+    per vectorised double-backward pass of :func:`theorylab.curvature.batched_hvp_fn` on a
+    gradient graph built once.
 
     Example (1/2 x^T A x has Hessian A):
         >>> A = torch.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
@@ -225,15 +329,15 @@ def dense_hessians(
         True
     """
     S, P = theta.shape
-    grad_sum = grad(lambda t: loss_fn(t).sum())
-    basis = torch.eye(P, dtype=theta.dtype, device=theta.device)
-    directions = basis[:, None, :].expand(P, S, P)
-
-    def column(v):
-        return jvp(grad_sum, (theta.detach(),), (v,))[1]
-
-    columns = vmap(column, chunk_size=chunk_size)(directions)  # (P, S, P): [j, s, :] = H_s e_j
-    H = columns.permute(1, 2, 0)
+    product = curvature.batched_hvp_fn(lambda t: loss_fn(t).sum(), theta.detach())
+    chunk = P if chunk_size is None else chunk_size
+    columns = []
+    for lo in range(0, P, chunk):
+        hi = min(P, lo + chunk)
+        E = torch.zeros(hi - lo, S, P, dtype=theta.dtype, device=theta.device)
+        E[torch.arange(hi - lo), :, torch.arange(lo, hi)] = 1.0
+        columns.append(product(E))  # (m, S, P): [j, s, :] = H_s e_j
+    H = torch.cat(columns).permute(1, 2, 0)
     return 0.5 * (H + H.transpose(-1, -2))
 
 
@@ -261,9 +365,9 @@ def smallest_hessian_eigenvalues(loss_fn: BatchedLoss, theta: torch.Tensor) -> t
 
 
 def hessian_vector_product(loss_fn: BatchedLoss, theta: torch.Tensor, v: torch.Tensor):
-    """H_s v_s for every run (S, P), forward-over-reverse, without forming any Hessian."""
-    grad_sum = grad(lambda t: loss_fn(t).sum())
-    return jvp(grad_sum, (theta.detach(),), (v,))[1]
+    """H_s v_s for every run (S, P), without forming any Hessian (one product of the
+    curvature engine on sum_s L_s: the blocks do not interact)."""
+    return curvature.hvp_fn(lambda t: loss_fn(t).sum(), theta.detach())(v)
 
 
 def smallest_eigenvalue_lanczos(
@@ -277,4 +381,4 @@ def smallest_eigenvalue_lanczos(
     def run_loss(t: torch.Tensor) -> torch.Tensor:
         return loss_fn(torch.cat([others[:run], t[None], others[run + 1 :]]))[run]
 
-    return hessian_eigenpairs(run_loss, others[run], which="SA", tol=tol).value
+    return curvature.hessian_eigenpairs(run_loss, others[run], which="SA", tol=tol).value

@@ -125,3 +125,54 @@ def test_layout_split_and_slice_round_trip():
     assert torch.equal(theta[0, lay.slice("z")], z[0])
     with pytest.raises(KeyError):
         lay.slice("nope")
+
+
+def test_closed_form_gradient_matches_autograd_and_zero_units_stay_zero():
+    X, y, noise, theta, leak = soudry_setup(d1=4)
+    loss, g = shallow.noisy_leaky_relu_value_and_grad(theta, X, y, noise, leak)
+    ref_loss, ref = loss_and_grad(lambda t: shallow.noisy_leaky_relu_loss(t, X, y, noise, leak),
+                                  theta)  # fmt: skip
+    assert torch.allclose(loss, ref_loss, rtol=1e-14, atol=0)
+    assert torch.allclose(g, ref, rtol=1e-12, atol=1e-14)
+    # two padding units (w = 0, z = 0): same loss, zero gradient on them
+    S, d0 = theta.shape[0], X.shape[-1]
+    W, z = theta[:, : 4 * d0].reshape(S, 4, d0), theta[:, 4 * d0 :]
+    padded = torch.cat([torch.cat([W, torch.zeros(S, 2, d0)], 1).flatten(1),
+                        torch.cat([z, torch.zeros(S, 2)], 1)], 1)  # fmt: skip
+    noise6 = torch.cat([noise, torch.ones(*noise.shape[:-1], 2)], -1)
+    loss6, g6 = shallow.noisy_leaky_relu_value_and_grad(padded, X, y, noise6, leak)
+    assert torch.allclose(loss6, loss, rtol=1e-14, atol=0)
+    lay = shallow.noisy_leaky_relu_layout(d0, 6)
+    gW, gz = lay.split(g6)
+    assert float(gW[:, 4:].abs().max()) == 0.0 and float(gz[:, 4:].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("activation", shallow.SMOOTH_ACTIVATIONS)
+def test_pyramidal_backpropagation_matches_autograd(activation):
+    X, y = torch.randn(4, 9, 3, generator=GEN), torch.randn(4, 9, generator=GEN)
+    widths = (9, 3)
+    theta = torch.randn(4, shallow.pyramidal_layout(3, widths).size, generator=GEN)
+    loss, g = shallow.smooth_pyramidal_value_and_grad(theta, X, y, widths, activation)
+    ref_loss, ref = loss_and_grad(
+        lambda t: shallow.smooth_pyramidal_loss(t, X, y, widths, activation), theta
+    )
+    assert torch.equal(loss, ref_loss)
+    assert torch.allclose(g, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_population_gradient_closed_form_matches_autograd_and_finite_differences():
+    """The closed-form gradient of the teacher-student loss against autograd through the
+    kernel, and against central differences of the loss (an independent route)."""
+    V = torch.eye(4)
+    theta = torch.randn(3, 6 * 4, generator=GEN) / 2
+    loss, g = shallow.teacher_student_value_and_grad(theta, V)
+    ref_loss, ref = loss_and_grad(lambda t: shallow.teacher_student_population_loss(t, V), theta)
+    assert torch.equal(loss, ref_loss)
+    assert torch.allclose(g, ref, rtol=1e-11, atol=1e-13)
+    h = 1e-6
+    for j in (0, 7, 23):
+        e = torch.zeros_like(theta)
+        e[:, j] = h
+        fd = (shallow.teacher_student_population_loss(theta + e, V)
+              - shallow.teacher_student_population_loss(theta - e, V)) / (2 * h)  # fmt: skip
+        assert torch.allclose(fd, g[:, j], rtol=1e-6, atol=1e-8)

