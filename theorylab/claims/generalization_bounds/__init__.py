@@ -186,7 +186,7 @@ def estimate_bytes(p: Params) -> float:
     levels = len(p.noise_list)
     width_sweep = p.seeds * sum(widths) * (n + d + CLASSES * len(widths))
     noise_sweep = levels * p.seeds * p.noise_width * (n + d + CLASSES)
-    coverage = (p.draws + 1) * p.coverage_width * (n + d + 2 + pool / (p.draws + 1))
+    coverage = (p.draws + 1) * p.coverage_width * (pool + n + d + 2)
     features = pool * p.features + n * n + n * p.features
     return 8.0 * 4 * (width_sweep + noise_sweep + coverage + features + p.sign_vectors * n)
 

@@ -292,12 +292,12 @@ def _evaluate(nets, pool_X, pool_y, train, test, train_labels, p) -> dict:
     rows = {key: np.zeros((G, K)) for key in keys}
     device, dtype = nets.U.device, nets.U.dtype
     with torch.no_grad():
+        all_tr = nets.logits(pool_X[train].to(device=device, dtype=dtype)).to(torch.float64).cpu()
+        all_pred_te = nets.logits(pool_X[test].to(device=device, dtype=dtype)).argmax(-1).cpu()
         for g in range(G):
             Xtr = pool_X[train[g]]
             ytr = train_labels[g]
-            logits_tr = nets.logits(Xtr.to(device=device, dtype=dtype))[g].to(torch.float64).cpu()
-            logits_te = nets.logits(pool_X[test[g]].to(device=device, dtype=dtype))[g]
-            pred_te = logits_te.argmax(-1).cpu()
+            logits_tr, pred_te = all_tr[g], all_pred_te[g]
             for k, width in enumerate(nets.widths):
                 U, U0, V = (t.to(torch.float64).cpu() for t in nets.network(g, k))
                 margins = neyshabur2019.multiclass_margin(logits_tr[:, k], ytr)
