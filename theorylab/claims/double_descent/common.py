@@ -72,8 +72,8 @@ def require_finite(what: str, *values: float) -> None:
         arr = np.asarray(value, dtype=np.float64)
         if not bool(np.isfinite(arr).all()):
             raise Inconclusive(
-                f"{what} is not finite ({_first_bad(arr)}): float64 overflow or NaN; reduce "
-                "--signal / --noise (the risks scale linearly in them)"
+                f"{what} is not finite ({_first_bad(arr)}): a float64 overflow or NaN, e.g. "
+                "from an extreme --signal, --noise or --sample-noise"
             )
 
 

@@ -141,7 +141,7 @@ def conditional_risks(
             variance = trace - shift * _square_norm(inverse, (1, 2))
             if p <= n:
                 solved = inverse @ beta.to(G.dtype)[None, :, None]
-                bias = shift**2 * _square_norm(solved, (1, 2))
+                bias = _square_norm(shift * solved, (1, 2))  # (inf, never OverflowError)
             else:
                 u = inverse @ w
                 aligned = (w * u).sum(dim=(1, 2)).to(torch.float64)
