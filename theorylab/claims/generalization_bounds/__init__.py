@@ -145,17 +145,26 @@ class Params:
         widths = self.width_list
         if any(w < 1 for w in widths):
             raise UsageError(f"widths must be positive integers, got {self.widths!r}")
-        if len(set(widths)) < 2:
+        if len(set(widths)) != len(widths):
+            raise UsageError(f"widths must be distinct, got {self.widths!r}")
+        if len(widths) < 2:
             raise UsageError(
                 f"widths needs at least 2 distinct widths (a slope), got {self.widths!r}"
             )
         levels = self.noise_list
         if any(not 0 <= x <= 1 for x in levels):
             raise UsageError(f"label_noise levels must be in [0, 1], got {self.label_noise!r}")
-        if len(set(levels)) < MIN_NOISE_LEVELS:
+        if len(set(levels)) != len(levels):
+            raise UsageError(f"label_noise levels must be distinct, got {self.label_noise!r}")
+        if len(levels) < MIN_NOISE_LEVELS:
             raise UsageError(
                 f"label_noise needs at least {MIN_NOISE_LEVELS} distinct levels (Spearman test), "
                 f"got {self.label_noise!r}"
+            )
+        if self.features <= self.train_size:
+            raise UsageError(
+                f"features must exceed train_size (the random-features models interpolate), got "
+                f"{self.features} <= {self.train_size}"
             )
         limit = POOL_SIZES[self.dataset] - MIN_TEST_POINTS
         if self.train_size > limit:
