@@ -51,10 +51,8 @@ def test_data_order_is_a_sequence_of_permutations():
 def test_shifted_images_are_translations_with_zero_fill():
     g = torch.Generator().manual_seed(0)
     X = torch.randn(30, 64, generator=g, dtype=torch.float64)
-    y = torch.zeros(30, dtype=torch.long)
-    s = datasets.Split("digits", X, y, X, y, X, y, (8, 8))
-    moved = datasets.shifted(s, torch.Generator().manual_seed(1), noise=0.0)
-    for x, m in zip(X, moved.X_train, strict=True):
+    moved = datasets.shifted_inputs(X, (8, 8), torch.Generator().manual_seed(1), noise=0.0)
+    for x, m in zip(X, moved, strict=True):
         img = x.reshape(8, 8)
         candidates = []
         for dy in (-1, 0, 1):
@@ -63,6 +61,17 @@ def test_shifted_images_are_translations_with_zero_fill():
                 pad[1 + dy : 9 + dy, 1 + dx : 9 + dx] = img
                 candidates.append(pad[1:9, 1:9].flatten())
         assert any(torch.equal(m, c) for c in candidates)
-    noisy = datasets.shifted(s, torch.Generator().manual_seed(1), max_shift=0, noise=0.5)
-    resid = noisy.X_test - X
-    assert abs(float(resid.std()) - 0.5) < 0.05  # 1920 normal draws: sd error ~1.6%
+    noisy = datasets.shifted_inputs(X, (8, 8), torch.Generator().manual_seed(1), max_shift=0,
+                                    noise=0.5)  # fmt: skip
+    resid = noisy - X
+    assert abs(float(resid.std()) / (0.5 * float(X.std())) - 1) < 0.1  # 1920 draws: sd err ~2%
+
+
+def test_shifted_load_keeps_the_split_and_restandardises():
+    ctx = Context(seed=3)
+    plain = datasets.load("digits", ctx)
+    moved = datasets.load("digits", ctx, shift=torch.Generator().manual_seed(4))
+    assert torch.equal(plain.y_test, moved.y_test) and moved.name == "digits_shifted"
+    assert not torch.allclose(plain.X_test, moved.X_test)
+    spread = moved.X_train.std(dim=0)
+    assert float((spread[spread > 0] - 1).abs().max()) < 1e-12

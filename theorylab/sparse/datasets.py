@@ -15,8 +15,9 @@ standard deviation (features constant on the training split are only centred). T
 split gives the early-stopping iteration (Frankle & Carbin 2019, Sec. 2: the iteration of minimum
 validation loss); accuracies are reported on the test split.
 
-:func:`shifted` is the transfer target of the lottery-ticket claim: the same examples re-rendered
-with random small translations and noise, a second data set with the same input layout and
+``load(name, ctx, shift=generator)`` is the transfer target of the lottery-ticket claim: the
+same examples re-rendered with random small translations and noise (:func:`shifted_inputs`) and
+standardised by their own training split, a second data set with the same input layout and
 classes (a reflection would not do: an MLP's input-layer mask is tied to pixel positions).
 """
 
@@ -90,9 +91,15 @@ def raw(name: str) -> tuple[torch.Tensor, torch.Tensor, tuple[int, ...]]:
     raise ValueError(f"unknown data set {name!r} (known: {', '.join(DATASETS)})")
 
 
-def load(name: str, ctx: Context, stream: str = "split") -> Split:
-    """The seeded split of data set ``name``, standardised by the training split."""
+def load(name: str, ctx: Context, stream: str = "split",
+         shift: torch.Generator | None = None) -> Split:  # fmt: skip
+    """The seeded split of data set ``name``, standardised by its training split. With
+    ``shift`` (a generator), the raw inputs are first re-rendered by :func:`shifted_inputs`:
+    the same examples in the same split, a covariate-shifted sibling data set."""
     X, y, shape = raw(name)
+    if shift is not None:
+        X = shifted_inputs(X, shape, shift)
+        name = f"{name}_shifted"
     return split(name, X, y, shape, ctx, stream)
 
 
@@ -114,45 +121,43 @@ def split(name: str, X: torch.Tensor, y: torch.Tensor, shape: tuple[int, ...], c
     return Split(name, prep(tr), labels(tr), prep(va), labels(va), prep(te), labels(te), shape)
 
 
-def shifted(s: Split, generator: torch.Generator, max_shift: int | None = None,
-            noise: float = SHIFT_NOISE) -> Split:  # fmt: skip
-    """A covariate-shifted sibling of ``s``: every input translated by an independent random
-    offset of at most ``max_shift`` positions along each axis (zero fill; default 1 pixel for
-    8x8 images, 3 samples for 1-D signals) plus N(0, noise^2) per feature (inputs are
-    standardised, so ``noise`` is in units of each feature's spread). Labels are unchanged.
+def shifted_inputs(
+    X: torch.Tensor,
+    shape: tuple[int, ...],
+    generator: torch.Generator,
+    max_shift: int | None = None,
+    noise: float = SHIFT_NOISE,
+) -> torch.Tensor:
+    """Raw inputs re-rendered: every example translated by an independent random offset of at
+    most ``max_shift`` positions along each axis (zero fill, the background of both data sets;
+    default 1 pixel for 8x8 images, 3 samples for 1-D signals), plus N(0, (noise sd(X))^2) per
+    feature, sd(X) the standard deviation of all raw values. Labels are unchanged.
 
-    This is the transfer target of the lottery-ticket claim: for MNIST-1D it is another
-    generation setting (more translation and noise than the generator's), for digits the same
-    kind of re-rendering. Example (no shift, no noise: the inputs are unchanged):
+    This builds the transfer target of the lottery-ticket claim (:func:`load` with
+    ``shift``): for MNIST-1D another generation setting (more translation and noise than the
+    generator's), for digits the same kind of re-rendering. Example (no shift, no noise):
 
     >>> X = torch.arange(8.0).reshape(2, 4)
-    >>> s = Split("x", X, torch.zeros(2), X, torch.zeros(2), X, torch.zeros(2), (4,))
-    >>> torch.equal(shifted(s, torch.Generator(), max_shift=0, noise=0.0).X_test, X)
+    >>> torch.equal(shifted_inputs(X, (4,), torch.Generator(), max_shift=0, noise=0.0), X)
     True
     """
     if max_shift is None:
-        max_shift = 1 if len(s.image_shape) == 2 else 3
-
-    def move(X):
-        n = X.shape[0]
-        images = X.reshape(n, *s.image_shape).cpu().to(torch.float64)
-        out = torch.zeros_like(images)
-        axes = len(s.image_shape)
-        offsets = torch.randint(-max_shift, max_shift + 1, (n, axes), generator=generator)
-        for i in range(n):
-            src = [slice(None)] * axes
-            dst = [slice(None)] * axes
-            for a in range(axes):
-                o, size = int(offsets[i, a]), s.image_shape[a]
-                src[a] = slice(max(0, -o), size - max(0, o))
-                dst[a] = slice(max(0, o), size - max(0, -o))
-            out[i][tuple(dst)] = images[i][tuple(src)]
-        out = out.reshape(n, -1)
-        out = out + noise * torch.randn(out.shape, generator=generator, dtype=torch.float64)
-        return out.to(dtype=X.dtype, device=X.device)
-
-    return Split(f"{s.name}_shifted", move(s.X_train), s.y_train, move(s.X_val), s.y_val,
-                 move(s.X_test), s.y_test, s.image_shape)  # fmt: skip
+        max_shift = 1 if len(shape) == 2 else 3
+    n = X.shape[0]
+    images = X.reshape(n, *shape).to(torch.float64)
+    out = torch.zeros_like(images)
+    axes = len(shape)
+    offsets = torch.randint(-max_shift, max_shift + 1, (n, axes), generator=generator)
+    for i in range(n):
+        src, dst = [slice(None)] * axes, [slice(None)] * axes
+        for a in range(axes):
+            o, size = int(offsets[i, a]), shape[a]
+            src[a] = slice(max(0, -o), size - max(0, o))
+            dst[a] = slice(max(0, o), size - max(0, -o))
+        out[i][tuple(dst)] = images[i][tuple(src)]
+    out = out.reshape(n, -1)
+    scale = noise * float(X.to(torch.float64).std())
+    return out + scale * torch.randn(out.shape, generator=generator, dtype=torch.float64)
 
 
 def data_order(n_train: int, batch_size: int, steps: int,
