@@ -101,11 +101,13 @@ def test_classical_u_curve_control_exits_1(theorylab_cache):
     assert [s.name for s in report.statements if s.holds is False] == ["classical_u_curve"]
 
 
-def test_overflow_is_inconclusive_naming_the_quantity(capsys):
+@pytest.mark.parametrize("option", ["--signal", "--sample-noise"])
+def test_overflow_is_inconclusive_naming_the_quantity(option, capsys):
     """--signal 1e300: the squared risks overflow float64; exit 3 with one line, never a
-    verdict (it was exit 1 with a NaN statement and an infinite standard error)."""
+    verdict (it was exit 1 with a NaN statement and an infinite standard error). The same for
+    --sample-noise 1e300 (whose ridge shift once overflowed a Python float: exit 4)."""
     argv = ["double_descent", "--n", "40", "--designs", "20", "--sample-designs", "50",
-            "--no-trained-net", "--signal", "1e300", "--quiet"]  # fmt: skip
+            "--no-trained-net", option, "1e300", "--quiet"]  # fmt: skip
     status = main(argv)
     err = capsys.readouterr().err
     assert status == 3, err

@@ -110,11 +110,6 @@ class Params:
         points = {max(1, round(f * self.weak_d)) for f in WEAK_FRACTIONS}
         return sorted(p for p in points if abs(p - self.weak_n) >= MIN_LADDER_GAP)
 
-    @property
-    def references(self) -> tuple[float, float]:
-        """(r2, s2) used by the model-wise references: swapped in the negative control."""
-        return common.reference_values(self.control, self.signal, self.noise)
-
     def validate(self) -> None:
         if self.signal == 0 and self.noise == 0:
             raise UsageError(
