@@ -150,7 +150,12 @@ def split_accuracy(correct, noisy_mask):
 
 
 def fit_time(curve: np.ndarray, steps: np.ndarray, level: float) -> float:
-    """First step at which ``curve`` >= level; inf if never (censored)."""
+    """First step at which ``curve`` >= level; inf if never (censored).
+
+    Example:
+        >>> fit_time(np.array([0.1, 0.6, 0.9]), np.arange(3.0), 0.5)
+        1.0
+    """
     hit = np.nonzero(np.asarray(curve) >= level)[0]
     return float(steps[hit[0]]) if hit.size else math.inf
 
