@@ -8,21 +8,24 @@ same optimiser called once per seed with a batch of one) for:
    d0 = 6, d1 = 20; every run converges there, so both sides do the same work per run);
 2. the same on the teacher-student population loss at student width k = 10;
 3. dense Hessians (forward-over-reverse, vmapped over directions) at the final points;
-4. the wall time of ``python -m theorylab.check no_bad_minima`` (defaults, start-up included).
+4. the default claim run, per sub-experiment (CPU seconds of the measurement in this
+   process), and ``python -m theorylab.check no_bad_minima`` end to end at 1 and 2 torch threads
+   against the same command of an earlier revision (``--baseline REV``, extracted with
+   ``git archive``), run alternately: CPU seconds (user + sys of the child) are the comparable
+   figure on a shared machine, wall seconds are printed beside them.
 
-Both sides must converge on the same runs (asserted); warm-up calls are excluded; the table is
-printed as Markdown.
+Both sides of 1-3 must converge on the same runs (asserted); warm-up calls are excluded; the
+tables are printed as Markdown.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import subprocess
-import sys
 import time
 
 import torch
+from timing import claim_cost, git_tree
 
 from theorylab.critical_points import batched_lbfgs, dense_hessians
 from theorylab.nets import shallow
@@ -99,6 +102,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=16)
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--skip-parts", action="store_true")
+    parser.add_argument("--baseline", metavar="REV", help="git revision to compare the CLI with")
+    parser.add_argument("--repeats", type=int, default=1, help="CLI runs per side")
     args = parser.parse_args()
     ctx = Context(seed=0)
     rows = compare("Soudry-Carmon N=60 d0=6 d1=20", *soudry_problem(ctx, args.seeds), tol=1e-8)
@@ -109,15 +115,42 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name, batched, looped in rows:
         print(f"| {name} | {batched:.2f} s | {looped:.2f} s | {looped / batched:.1f}x | |")
+    if not args.skip_parts:
+        parts()
     if not args.skip_cli:
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "theorylab.check", "no_bad_minima", "--quiet"], check=False
-        )
-        cli = time.perf_counter() - start
-        print(
-            f"| `python -m theorylab.check no_bad_minima` | {cli:.1f} s | | | start-up included |"
-        )
+        cli(args.baseline, args.repeats)
+
+
+def parts() -> None:
+    """CPU seconds of each sub-experiment's measurement at the default parameters."""
+    from theorylab.claims.no_bad_minima import nguyen, safran, soudry
+    from theorylab.registry import get_claim, make_params
+
+    p = make_params(get_claim("no_bad_minima"), {})
+    print("\n| sub-experiment (default, seed 0) | CPU |\n|---|---|")
+    for name, module in (("Soudry-Carmon", soudry), ("Nguyen-Hein", nguyen),
+                         ("Safran-Shamir", safran)):  # fmt: skip
+        start = time.process_time()
+        module.measure(p, Context(seed=0))
+        print(f"| {name} | {time.process_time() - start:.2f} s |")
+
+
+def cli(baseline: str | None, repeats: int) -> None:
+    """The default claim end to end, this tree against ``baseline``, alternately."""
+    import tempfile
+
+    print("\n| `python -m theorylab.check no_bad_minima` | threads | CPU | wall | in claim |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = [("this tree", None)]
+        if baseline:
+            trees.insert(0, (f"revision {baseline}", git_tree(baseline, tmp)))
+        for threads in (1, 2):
+            for _ in range(repeats):
+                for label, tree in trees:
+                    cost = claim_cost("no_bad_minima", tree=tree, threads=threads)
+                    row = f"| {label} (exit {cost['exit']}) | {threads} | {cost['cpu']:.1f} s "
+                    print(row + f"| {cost['wall']:.1f} s | {cost['in_claim']} s |", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,11 @@ Measures, side by side in one run on this machine (warm-ups excluded):
    max(|A+ - w|, |A- - w|) is recomputed from the masks. Weights whose 21 candidates cannot
    reach eps get a fresh pool of 42 candidates, redrawn if needed (counted and verified).
    The pruned network is then evaluated on random unit inputs against the propagation bound.
-Results are printed as Markdown (``--quick`` runs a smaller part 2 for a smoke test).
+3. The claim end to end: ``python -m theorylab.check pruning`` of this tree against an earlier
+   revision (``--baseline REV``, extracted with ``git archive``), alternately, CPU seconds
+   (user + sys of the child; comparable on a shared machine) beside wall seconds.
+Results are printed as Markdown (``--quick`` runs a smaller part 2 for a smoke test;
+``--cli-only`` runs part 3 alone).
 """
 
 from __future__ import annotations
@@ -113,10 +117,32 @@ def pensia_scale(dims, ctx: Context) -> dict:
     }  # fmt: skip
 
 
+def cli(baseline: str | None) -> None:
+    """The default claim end to end, this tree against ``baseline`` (one thread)."""
+    import tempfile
+
+    from timing import claim_cost, git_tree
+
+    print("\n| `python -m theorylab.check pruning` | CPU | wall | in claim |\n|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = [("this tree", None)]
+        if baseline:
+            trees.insert(0, (f"revision {baseline}", git_tree(baseline, tmp)))
+        for label, tree in trees:
+            cost = claim_cost("pruning", tree=tree)
+            print(f"| {label} (exit {cost['exit']}) | {cost['cpu']:.1f} s | {cost['wall']:.1f} s "
+                  f"| {cost['in_claim']} s |", flush=True)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="78-50-10 target instead")
+    parser.add_argument("--baseline", metavar="REV", help="git revision to compare the CLI with")
+    parser.add_argument("--cli-only", action="store_true", help="only the end-to-end runs")
     args = parser.parse_args()
+    if args.cli_only:
+        cli(args.baseline)
+        return
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}\n")
     print("### Subset-sum search per target weight\n")
     print("\n".join(search_comparison()))
@@ -132,6 +158,7 @@ def main() -> None:
     r = pensia_scale(dims, Context(seed=0))
     cells = [f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
     print("| " + " | ".join(cells) + " |")
+    cli(args.baseline)
 
 
 if __name__ == "__main__":

@@ -174,11 +174,68 @@ def batched_lbfgs(
     """
     x = theta0.detach().clone()
     S, P = x.shape
+    evaluate = _evaluator(loss_fn, rows_loss, rows_value_and_grad, S, x.device)
+    f, g = evaluate(x, torch.ones(S, dtype=torch.bool, device=x.device))
+    evaluations = 1
+    device = x.device
+    S_hist = x.new_zeros(S, history, P)
+    Y_hist = x.new_zeros(S, history, P)
+    valid = x.new_zeros(S, history)
+    gamma = x.new_ones(S)
+    iterations = torch.zeros(S, dtype=torch.long, device=device)
+    status = torch.full((S,), STATUS_BUDGET, dtype=torch.long, device=device)
+    active = torch.ones(S, dtype=torch.bool, device=device)
+    fails = torch.zeros(S, dtype=torch.long, device=device)
+    order: list[int] = []
+    slot = 0
 
-    all_rows = torch.arange(S, device=x.device)
+    def stop(mask, code):
+        nonlocal active
+        status[mask & active] = code
+        active = active & ~mask
+
+    stop(~torch.isfinite(f) | ~torch.isfinite(g).all(-1), STATUS_NONFINITE)
+    for _ in range(max_iters):
+        stop(g.norm(dim=-1) <= grad_tol, STATUS_CONVERGED)
+        if not bool(active.any()):
+            break
+        d, slope, valid = _search_direction(g, active, S_hist, Y_hist, valid, order, gamma)
+        step, accepted, f_new, g_new, calls = _line_search(evaluate, x, d, f, slope, active)
+        evaluations += calls
+        moved = accepted & active
+        # Runs whose line search failed: retry from steepest descent once, then stall.
+        failed = active & ~accepted
+        fails = torch.where(failed, fails + 1, torch.zeros_like(fails))
+        valid = torch.where(failed[:, None], torch.zeros_like(valid), valid)
+        stop(fails >= 2, STATUS_STALLED)
+        s_vec = torch.where(moved[:, None], step[:, None] * d, torch.zeros_like(d))
+        y_vec = g_new - g
+        sy = (s_vec * y_vec).sum(-1)
+        keep = moved & (sy > 1e-12 * s_vec.norm(dim=-1) * y_vec.norm(dim=-1))
+        S_hist[:, slot] = torch.where(keep[:, None], s_vec, S_hist[:, slot])
+        Y_hist[:, slot] = torch.where(keep[:, None], y_vec, Y_hist[:, slot])
+        valid[:, slot] = torch.where(keep, 1.0, torch.where(moved, 0.0, valid[:, slot]))
+        gamma = torch.where(keep, sy / torch.where(keep, (y_vec * y_vec).sum(-1), 1.0), gamma)
+        if slot in order:
+            order.remove(slot)
+        order.append(slot)
+        slot = (slot + 1) % history
+        x = torch.where(moved[:, None], x + s_vec, x)
+        f = torch.where(moved, f_new, f)
+        g = torch.where(moved[:, None], g_new, g)
+        iterations = iterations + moved.long()
+        stop(~torch.isfinite(f) | ~torch.isfinite(g).all(-1), STATUS_NONFINITE)
+    stop(g.norm(dim=-1) <= grad_tol, STATUS_CONVERGED)
+    return OptimisationResult(x, f, g.norm(dim=-1), iterations, status, evaluations)
+
+
+def _evaluator(loss_fn, rows_loss, rows_value_and_grad, S: int, device):
+    """evaluate(t, rows, gradients=True) -> (losses (S,), gradients (S, P) or None) of the
+    runs selected by the bool mask ``rows`` (the others: nan losses, zero gradients), on those
+    runs only when ``rows_loss`` is given."""
+    all_rows = torch.arange(S, device=device)
 
     def evaluate(t, rows, gradients=True):
-        """Losses (and gradients) of the runs ``rows`` (a bool mask) at t; others: nan/0."""
         if rows_loss is None or bool(rows.all()):
             fn, sub, index = loss_fn, t, all_rows
         else:
@@ -205,110 +262,63 @@ def batched_lbfgs(
         full_g[rows] = grads
         return full, full_g
 
-    f, g = evaluate(x, torch.ones(S, dtype=torch.bool, device=x.device))
-    evaluations = 1
-    dtype, device = x.dtype, x.device
-    S_hist = x.new_zeros(S, history, P)
-    Y_hist = x.new_zeros(S, history, P)
-    rho = x.new_zeros(S, history)
-    valid = x.new_zeros(S, history)
-    gamma = x.new_ones(S)
-    iterations = torch.zeros(S, dtype=torch.long, device=device)
-    status = torch.full((S,), STATUS_BUDGET, dtype=torch.long, device=device)
-    active = torch.ones(S, dtype=torch.bool, device=device)
-    fails = torch.zeros(S, dtype=torch.long, device=device)
-    order: list[int] = []
-    slot = 0
+    return evaluate
 
-    def stop(mask, code):
-        nonlocal active
-        status[mask & active] = code
-        active = active & ~mask
 
-    stop(~torch.isfinite(f) | ~torch.isfinite(g).all(-1), STATUS_NONFINITE)
-    for _ in range(max_iters):
+def _search_direction(g, active, S_hist, Y_hist, valid, order, gamma):
+    """(d, slope g.d, valid): the L-BFGS direction of every active run (finished runs need
+    none: zero); where it is not a descent direction, or there is no history yet, a scaled
+    steepest-descent step with the run's history reset."""
+    if bool(active.all()):
+        d = -_compact_direction(g, S_hist, Y_hist, valid, order, gamma)
+    else:
+        run = torch.nonzero(active)[:, 0]
+        d = torch.zeros_like(g)
+        d[run] = -_compact_direction(g[run], S_hist[run], Y_hist[run], valid[run], order,
+                                     gamma[run])  # fmt: skip
+    slope = (d * g).sum(-1)
+    bad = ~(slope < 0) | (valid.sum(-1) == 0)
+    if bool(bad.any()):
         gnorm = g.norm(dim=-1)
-        stop(gnorm <= grad_tol, STATUS_CONVERGED)
-        if not bool(active.any()):
-            break
-        if bool(active.all()):
-            d = -_compact_direction(g, S_hist, Y_hist, valid, order, gamma)
-        else:  # finished runs need no direction
-            run = torch.nonzero(active)[:, 0]
-            d = torch.zeros_like(g)
-            d[run] = -_compact_direction(g[run], S_hist[run], Y_hist[run], valid[run], order,
-                                         gamma[run])  # fmt: skip
+        steepest = -g / gnorm.clamp_min(1e-300)[:, None] * gnorm.clamp_max(1.0)[:, None]
+        d = torch.where(bad[:, None], steepest, d)
+        valid = torch.where(bad[:, None], torch.zeros_like(valid), valid)
         slope = (d * g).sum(-1)
-        # Not a descent direction (or no history yet): scaled steepest descent, history reset.
-        bad = ~(slope < 0) | (valid.sum(-1) == 0)
-        if bool(bad.any()):
-            steepest = (
-                -g
-                / gnorm.clamp_min(1e-300)[:, None]
-                * torch.minimum(gnorm, torch.ones_like(gnorm))[:, None]
-            )
-            d = torch.where(bad[:, None], steepest, d)
-            valid = torch.where(bad[:, None], torch.zeros_like(valid), valid)
-            slope = (d * g).sum(-1)
-        step = torch.where(active, torch.ones(S, dtype=dtype, device=device), 0.0)
-        rounding = ARMIJO_ULPS * torch.finfo(dtype).eps * f.abs()
-        # Trial 1 (the unit step, accepted most of the time) with gradients; backtracking
-        # trials with losses only; the gradient at a later accepted step costs one more call.
-        f_new, g_new = evaluate(x + step[:, None] * d, active)
-        evaluations += 1
-        accepted = ~active | (
-            torch.isfinite(f_new) & (f_new <= f + ARMIJO_C1 * step * slope + rounding)
-        )
-        late = torch.zeros_like(accepted)
-        searching, f_last = ~accepted, f_new
-        for _ in range(MAX_BACKTRACKS):
-            if not bool(searching.any()):
-                break
-            step = torch.where(searching, _backtrack(step, f_last, f, slope), step)
-            f_try, _ = evaluate(x + step[:, None] * d, searching, gradients=False)
-            evaluations += 1
-            ok = (
-                torch.isfinite(f_try)
-                & (f_try <= f + ARMIJO_C1 * step * slope + rounding)
-                & searching
-            )
-            late = late | ok
-            accepted = accepted | ok
-            f_last = torch.where(searching, f_try, f_last)
-            searching = searching & ~ok & (step > MIN_STEP)
-        if bool(late.any()):
-            f_late, g_late = evaluate(x + step[:, None] * d, late)
-            evaluations += 1
-            f_new = torch.where(late, f_late, f_new)
-            g_new = torch.where(late[:, None], g_late, g_new)
-        moved = accepted & active
-        # Runs whose line search failed: retry from steepest descent once, then stall.
-        failed = active & ~accepted
-        fails = torch.where(failed, fails + 1, torch.zeros_like(fails))
-        valid = torch.where(failed[:, None], torch.zeros_like(valid), valid)
-        stop(fails >= 2, STATUS_STALLED)
-        s_vec = torch.where(moved[:, None], step[:, None] * d, torch.zeros_like(d))
-        y_vec = g_new - g
-        sy = (s_vec * y_vec).sum(-1)
-        keep = moved & (sy > 1e-12 * s_vec.norm(dim=-1) * y_vec.norm(dim=-1))
-        S_hist[:, slot] = torch.where(keep[:, None], s_vec, S_hist[:, slot])
-        Y_hist[:, slot] = torch.where(keep[:, None], y_vec, Y_hist[:, slot])
-        rho[:, slot] = torch.where(keep, 1.0 / torch.where(keep, sy, 1.0), rho[:, slot])
-        valid[:, slot] = torch.where(keep, 1.0, torch.where(moved, 0.0, valid[:, slot]))
-        gamma = torch.where(keep, sy / torch.where(keep, (y_vec * y_vec).sum(-1), 1.0), gamma)
-        if slot not in order:
-            order.append(slot)
-        else:
-            order.remove(slot)
-            order.append(slot)
-        slot = (slot + 1) % history
-        x = torch.where(moved[:, None], x + s_vec, x)
-        f = torch.where(moved, f_new, f)
-        g = torch.where(moved[:, None], g_new, g)
-        iterations = iterations + moved.long()
-        stop(~torch.isfinite(f) | ~torch.isfinite(g).all(-1), STATUS_NONFINITE)
-    stop(g.norm(dim=-1) <= grad_tol, STATUS_CONVERGED)
-    return OptimisationResult(x, f, g.norm(dim=-1), iterations, status, evaluations)
+    return d, slope, valid
+
+
+def _line_search(evaluate, x, d, f, slope, active):
+    """Armijo backtracking per run: (step, accepted, f_new, g_new, evaluations). The unit step
+    is tried with gradients (accepted most of the time); further trials with losses only, by
+    safeguarded quadratic interpolation (:func:`_backtrack`) down to MIN_STEP; the gradient at
+    a later accepted step costs one more call. Armijo's decrease is tested up to ARMIJO_ULPS
+    ulps of |f|."""
+    step = active.to(x.dtype)
+    rounding = ARMIJO_ULPS * torch.finfo(x.dtype).eps * f.abs()
+    f_new, g_new = evaluate(x + step[:, None] * d, active)
+    calls = 1
+    accepted = ~active | (
+        torch.isfinite(f_new) & (f_new <= f + ARMIJO_C1 * step * slope + rounding)
+    )
+    late = torch.zeros_like(accepted)
+    searching, f_last = ~accepted, f_new
+    for _ in range(MAX_BACKTRACKS):
+        if not bool(searching.any()):
+            break
+        step = torch.where(searching, _backtrack(step, f_last, f, slope), step)
+        f_try, _ = evaluate(x + step[:, None] * d, searching, gradients=False)
+        calls += 1
+        ok = torch.isfinite(f_try) & (f_try <= f + ARMIJO_C1 * step * slope + rounding) & searching
+        late = late | ok
+        accepted = accepted | ok
+        f_last = torch.where(searching, f_try, f_last)
+        searching = searching & ~ok & (step > MIN_STEP)
+    if bool(late.any()):
+        f_late, g_late = evaluate(x + step[:, None] * d, late)
+        calls += 1
+        f_new = torch.where(late, f_late, f_new)
+        g_new = torch.where(late[:, None], g_late, g_new)
+    return step, accepted, f_new, g_new, calls
 
 
 def dense_hessians(

@@ -11,7 +11,7 @@ never compared. The claim's ``simulate`` calls :func:`measure`; its ``compare`` 
    all-active input (:mod:`.adversarial`, depth <= 2), for e in (per-weight tolerance, 1).
 3. The figure's series: a chord of the ball, sup error against candidates.
 4. The eps ladder (candidates needed for a success rate, both constructions) and the size
-   ladder (median width factor for whole targets of growing d L).
+   ladder (median width factor for whole targets of growing d L), in two lanes.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..runtime import Context
+from ..runtime import Context, run_in_lanes
 from ..theory import malach2020
 from . import LADDER_WEIGHT_MAX, adversarial, malach, pensia, propagation, scaling, two_hop
 from .masked import random_network
@@ -107,6 +107,19 @@ def build(p, ctx: Context, candidates: int | None = None, construction: str | No
 
 
 def measure(p, ctx: Context) -> PruningMeasurement:
+    """Every measurement; the size ladder runs in a second lane (:func:`run_in_lanes`: its own
+    random streams, so the results do not depend on the scheduling)."""
+    tasks = {"network": lambda: measure_network(p, ctx)}
+    if p.scaling:
+        tasks["size"] = lambda: size_ladder(p, ctx)
+    results = run_in_lanes(tasks)
+    m = results["network"]
+    m.size_ladder = results.get("size")
+    return m
+
+
+def measure_network(p, ctx: Context) -> PruningMeasurement:
+    """The pruned network's measurements, the figure's series and the eps ladder."""
     target, net, pairs = build(p, ctx)
     sup = sup_error(target, net, p.input_dim, ctx, p.test_points, p.ascent_steps)
     points = torch.cat([sphere_points(min(p.test_points, POINTWISE_POINTS), p.input_dim, ctx,
@@ -144,7 +157,6 @@ def measure(p, ctx: Context) -> PruningMeasurement:
     m.error_curves = error_curves(p, ctx)
     if p.scaling:
         m.eps_ladder = eps_ladder(p, ctx)
-        m.size_ladder = size_ladder(p, ctx)
     return m
 
 

@@ -209,13 +209,19 @@ class NoBadMinimaMeasurement:
 
 
 def simulate(p: Params, ctx) -> NoBadMinimaMeasurement:
+    """The three sub-experiments (independent: each draws from its own streams), Soudry &
+    Carmon's in one lane and the two others in a second (:func:`run_in_lanes`)."""
     import torch
 
+    from ...runtime import run_in_lanes
     from . import nguyen, safran, soudry
 
+    lanes = run_in_lanes({
+        "soudry": lambda: soudry.measure(p, ctx),
+        "others": lambda: (nguyen.measure(p, ctx), safran.measure(p, ctx)),
+    })  # fmt: skip
     eps = torch.finfo(ctx.torch_dtype).eps
-    return NoBadMinimaMeasurement(soudry.measure(p, ctx), nguyen.measure(p, ctx),
-                                  safran.measure(p, ctx), eps)  # fmt: skip
+    return NoBadMinimaMeasurement(lanes["soudry"], *lanes["others"], eps)
 
 
 def compare(m: NoBadMinimaMeasurement, p: Params) -> Comparison:

@@ -31,7 +31,7 @@ from ...nets.mlp import (
     train,
     weighted_loss_and_gradient,
 )
-from ...runtime import Context
+from ...runtime import Context, run_in_lanes
 from ...theory import cohen2021, wu2018
 from ...train import batch_weights
 
@@ -131,11 +131,23 @@ class SGDMeasurement:
     identity_moments: list[torch.Tensor]  # E[H_B^2] by enumeration, B = 1..n_e
     mean_square: MeanSquareRun
     escape: EscapeRuns
-    edge: EdgeRun
+    edge: EdgeRun | None = None
 
 
 def measure(p, ctx: Context, spectral_radius_tol: float) -> SGDMeasurement:
-    """Every measurement of the claim at parameters ``p`` (see the module docstring)."""
+    """Every measurement of the claim at parameters ``p`` (see the module docstring); the
+    edge-of-stability run, independent of the rest (its own streams), in a second lane."""
+    lanes = run_in_lanes({
+        "minima": lambda: measure_minima(p, ctx, spectral_radius_tol),
+        "edge": lambda: edge_of_stability_run(p.eos_eta, p.eos_steps, ctx),
+    })  # fmt: skip
+    m = lanes["minima"]
+    m.edge = lanes["edge"]
+    return m
+
+
+def measure_minima(p, ctx: Context, spectral_radius_tol: float) -> SGDMeasurement:
+    """The minima, their curvature, the sampling identity, the grid and the escape runs."""
     spec = p.spec
     ds = unit_sphere(p.n, p.d, ctx)
     X, y = ctx.to(ds.X), ctx.to(ds.y)
@@ -151,7 +163,6 @@ def measure(p, ctx: Context, spectral_radius_tol: float) -> SGDMeasurement:
         identity_hessians=hessians, identity_moments=moments,
         mean_square=mean_square_run(gd_at_eta, p, ctx.generator("mean_square")),
         escape=escape_runs(spec, gd_at_eta, sgd_minima, p, X, y, ctx, spectral_radius_tol),
-        edge=edge_of_stability_run(p.eos_eta, p.eos_steps, ctx),
     )  # fmt: skip
 
 
