@@ -161,17 +161,21 @@ def forward(stack: MaskedStack, X: torch.Tensor, weights: Sequence[torch.Tensor]
             biases: Sequence[torch.Tensor] | None = None) -> torch.Tensor:  # fmt: skip
     """Logits ``(P, N, n_L)`` of every member on inputs X: ``(N, n_0)`` shared by all members or
     ``(P, N, n_0)`` one batch per member. ``weights`` / ``biases`` override the stack's (the
-    trainer passes its leaf tensors so autograd sees them); masks always come from the stack."""
+    trainer passes its leaf tensors so autograd sees them); masks always come from the stack.
+
+    Activations are computed feature-major, h_l = (W_l * M_l) h_{l-1} + b_l with h of shape
+    ``(P, n_l, N)``, so no weight is ever transposed; the result is returned as a
+    ``(P, N, n_L)`` view (``.transpose(1, 2)`` of it is contiguous, which cross-entropy over
+    ``(P, C, N)`` uses without a copy)."""
     weights = stack.weights if weights is None else weights
     biases = stack.biases if biases is None else biases
-    h = X
+    h = X.transpose(-1, -2)  # (n_0, N) shared or (P, n_0, N)
     last = len(weights) - 1
     for k, (W, b, M) in enumerate(zip(weights, biases, stack.masks, strict=True)):
-        Wt = (W * M).transpose(1, 2)
-        if h.dim() == 2:  # shared inputs: (N, n) @ (P, n, m) broadcasts to (P, N, m)
-            h = torch.matmul(h, Wt) + b[:, None, :]
+        if h.dim() == 2:  # shared inputs: (P, m, n) @ (n, N) broadcasts to (P, m, N)
+            h = torch.matmul(W * M, h) + b[:, :, None]
         else:
-            h = torch.baddbmm(b[:, None, :], h, Wt)
+            h = torch.baddbmm(b[:, :, None], W * M, h)
         if k < last:
             h = torch.relu(h)
-    return h
+    return h.transpose(1, 2)

@@ -105,18 +105,18 @@ def converged_index(val_loss: torch.Tensor, tolerance: float = CONVERGED_TOLERAN
 @torch.no_grad()
 def evaluate(stack: MaskedStack, X: torch.Tensor, y: torch.Tensor):
     """(mean cross-entropy, accuracy) per member on shared inputs X, both ``(P,)`` float64."""
-    logits = forward(stack, X)
-    P, N, C = logits.shape
-    ce = F.cross_entropy(logits.reshape(P * N, C), y.repeat(P), reduction="none")
-    loss = ce.reshape(P, N).mean(dim=1).to(torch.float64)
-    acc = (logits.argmax(dim=2) == y).to(torch.float64).mean(dim=1)
+    logits = forward(stack, X).transpose(1, 2)  # (P, C, N), contiguous
+    P, _C, N = logits.shape
+    ce = F.cross_entropy(logits, y.expand(P, N), reduction="none")  # (P, N)
+    loss = ce.mean(dim=1).to(torch.float64)
+    acc = (logits.argmax(dim=1) == y).to(torch.float64).mean(dim=1)
     return loss, acc
 
 
 def make_optimizer(params: list[torch.Tensor], config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, foreach=True)
-    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=True)
+        return torch.optim.Adam(params, lr=config.lr, fused=True)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, fused=True)
 
 
 def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: torch.Tensor,
@@ -163,9 +163,8 @@ def train(stack: MaskedStack, data: Split, orders: torch.Tensor, order_index: to
         if t == config.steps:
             break
         idx = member_orders[rows, offset + t].to(X.device)  # (P, B)
-        logits = forward(work, X[idx], params[:L], params[L:])
-        C = logits.shape[-1]
-        loss = F.cross_entropy(logits.reshape(-1, C), y[idx].reshape(-1), reduction="sum")
+        logits = forward(work, X[idx], params[:L], params[L:])  # (P, B, C)
+        loss = F.cross_entropy(logits.transpose(1, 2), y[idx], reduction="sum")
         opt.zero_grad(set_to_none=True)
         (loss / config.batch_size).backward()
         opt.step()
