@@ -11,8 +11,10 @@ from theorylab import check
 from theorylab.claims import no_bad_minima as claim
 from theorylab.claims.no_bad_minima import soudry
 from theorylab.errors import UsageError
+from theorylab.plots.no_bad_minima import plot
 from theorylab.power import audit
 from theorylab.registry import Comparison
+from theorylab.report import Report
 from theorylab.theory import soudry2016
 
 QUICK = claim.CLAIM.quick
@@ -60,6 +62,13 @@ def test_soudry_measurements_are_consistent(small_report):
     cert = small_report.statement("soudry_carmon_certificate")
     assert 0 < cert.measured <= 1
     assert small_report.statement("soudry_carmon_mechanism").measured < 1e-14
+
+
+def test_figure_is_drawn_from_a_saved_report(small_report, tmp_path):
+    """The figure needs the report alone (global minima carry a nan eigenvalue)."""
+    path = tmp_path / "no_bad_minima.png"
+    plot(Report.from_json(small_report.to_json()), str(path))
+    assert path.stat().st_size > 10_000
 
 
 def test_negative_control_sees_the_spurious_minima(theorylab_cache):

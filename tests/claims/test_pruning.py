@@ -12,6 +12,7 @@ from theorylab.claims import pruning
 from theorylab.plots.pruning import plot
 from theorylab.power import audit
 from theorylab.registry import Comparison
+from theorylab.report import Report
 
 QUICK = pruning.CLAIM.quick
 
@@ -155,7 +156,7 @@ def test_widths_without_torch_match_the_two_hop_layout():
 
 def test_figure_is_written(report, tmp_path):
     path = tmp_path / "pruning.png"
-    plot(report, str(path))
+    plot(Report.from_json(report.to_json()), str(path))  # from a saved report
     assert path.stat().st_size > 10_000
 
 

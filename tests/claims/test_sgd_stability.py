@@ -18,6 +18,7 @@ from theorylab.nets import mlp
 from theorylab.plots.sgd_stability import plot
 from theorylab.power import audit
 from theorylab.registry import Comparison, check
+from theorylab.report import Report
 from theorylab.runtime import Context
 from theorylab.theory import wu2018
 
@@ -78,7 +79,7 @@ def test_measured_values_are_the_theory_s_findings(report):
 
 def test_figure_is_drawn_from_the_report(report, tmp_path):
     path = tmp_path / "sgd_stability.png"
-    plot(report, str(path))
+    plot(Report.from_json(report.to_json()), str(path))  # from a saved report
     assert path.stat().st_size > 10_000
 
 
