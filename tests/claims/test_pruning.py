@@ -28,8 +28,8 @@ def test_every_statement_holds(report):
         "sup_error_bound", "error_propagation_bound", "propagation_pointwise",
         "gadget_sup_error_identity", "propagation_adversarial", "propagation_attained",
         "depth_doubling", "subset_sum_log_scaling", "subset_sum_counting_floor",
-        "single_product_power_law", "single_product_prediction", "log_beats_power",
-        "width_vs_target_size",
+        "single_product_power_law", "single_product_prediction", "single_product_level",
+        "log_beats_power", "width_vs_target_size",
     }  # fmt: skip
     powers = {s.name: s.power for s in report.statements}
     assert powers["gadget_sup_error_identity"] == powers["depth_doubling"] == "exact"
@@ -103,6 +103,24 @@ def test_log_statement_rejects_a_power_law():
     assert single.holds is False  # a logarithmic curve is not the predicted power law
 
 
+def test_level_statement_sees_a_curve_20_percent_off_that_each_rung_tolerates():
+    """Every rung within the per-rung tolerance (|log ratio| = 0.18 < 0.25), but the whole
+    curve 20% above the closed form: the pooled level statement fails; the closed form's own
+    values pass it."""
+    from theorylab.theory import malach2020
+
+    eps = [0.1 / 2**k for k in range(6)]
+    predicted = [malach2020.candidates_needed(e, 0.5, 0.9) for e in eps]
+    high = [round(1.2 * n) for n in predicted]
+    got = {s.name: s for s in pruning.ladder_statements(eps, [20] * 6, high, predicted, 0.9, {},
+                                                         trials=1000)}  # fmt: skip
+    assert got["single_product_prediction"].holds is True
+    assert got["single_product_level"].holds is False and got["single_product_level"].measured > 8
+    same = {s.name: s for s in pruning.ladder_statements(eps, [20] * 6, predicted, predicted, 0.9,
+                                                         {}, trials=1000)}  # fmt: skip
+    assert same["single_product_level"].measured == 0.0
+
+
 def test_counting_floor_rejects_needs_below_the_floor():
     """A curve with the right slope but a level below 2^m-sums counting is impossible."""
     eps = [0.1 / 2**k for k in range(5)]
@@ -171,6 +189,7 @@ def test_power_table():
     assert "propagation_adversarial" in flipped["propagation_without_delta_term"]
     assert "propagation_attained" in flipped["propagation_doubled"]
     assert "gadget_sup_error_identity" in flipped["gadget_error_one_branch"]
+    assert "single_product_level" in flipped["product_density_uniform"]
 
 
 @pytest.mark.slow

@@ -68,6 +68,11 @@ POWER_EXPONENT_HALF_WIDTH = 0.1
 # The q-quantile of T trials has relative standard error ~ sqrt(q(1-q)/T) / (q-density slope),
 # ~4% at T = 1000 and ~6% at T = 400; 0.25 is > 4 standard errors at T = 400.
 PREDICTION_LOG_TOLERANCE = 0.25
+# The level of the whole single-product curve: the mean over rungs of log(measured/closed
+# form), against its Monte-Carlo standard error (delta method for the quantile of T trials,
+# malach2020.quantile_relative_stderr, ~4% per rung at T = 1000). 4 standard errors (a normal
+# two-sided tail of 6e-5); a density 2x off in the tails moves the mean by ~0.16 (z ~ -9).
+LEVEL_Z = 4.0
 # Width vs target size: the fitted power-law exponent of the width factor against d L. A
 # logarithmic law a + b log2(dL) with a > b has local exponent b / (ln2 (a + b log2 dL)) ~ 0.1-0.2
 # here; a polynomial-width construction (e ~ eps / d, width ~ 1/e) has exponent >= 1. 1/2 is
@@ -349,13 +354,14 @@ def eps_ladder_comparison(ladder: dict, p: Params, out: Comparison) -> list[Stat
                                 "single_product": ladder["single_product"],
                                 "single_product_predicted": predicted}  # fmt: skip
     return ladder_statements(eps, ladder["subset_sum"], ladder["single_product"], predicted,
-                             p.success_rate, out.quantities)  # fmt: skip
+                             p.success_rate, out.quantities, trials=p.ladder_trials)  # fmt: skip
 
 
 def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q,
-                      weight_max=LADDER_WEIGHT_MAX) -> list[Statement]:  # fmt: skip
+                      weight_max=LADDER_WEIGHT_MAX, trials=None) -> list[Statement]:  # fmt: skip
     """The comparisons of the eps ladder, from measured needs (separate so tests can feed in
-    other measurements, e.g. single-product needs into the logarithmic-law statement)."""
+    other measurements, e.g. single-product needs into the logarithmic-law statement); the
+    level statement of the single-product curve needs the number of ``trials`` per rung."""
     log2_inv = np.log2(1 / np.asarray(eps))
     subset = np.asarray(subset_needed, dtype=float)
     single = np.asarray(single_needed, dtype=float)
@@ -374,6 +380,8 @@ def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q,
                  if finite_single else math.nan)  # fmt: skip
     ratio = single[-1] / subset[-1] if finite_subset and finite_single else math.nan
     lo, hi = LOG_SLOPE_INTERVAL
+    level = ([single_level_statement(eps, single, predicted, rate, weight_max, trials, q)]
+             if trials else [])  # fmt: skip
     return [
         Statement.within(
             "subset_sum_log_scaling",
@@ -400,6 +408,7 @@ def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q,
             PREDICTION_LOG_TOLERANCE,
             power="exact",
         ),
+        *level,
         Statement.at_least(
             "log_beats_power",
             "at the smallest eps: single-product n_q / subset-sum n_q >= 1",
@@ -408,6 +417,27 @@ def ladder_statements(eps, subset_needed, single_needed, predicted, rate, q,
             detail=f"eps = {eps[-1]:g}",
         ),
     ]
+
+
+def single_level_statement(eps, single, predicted, rate, weight_max, trials, q) -> Statement:
+    """|mean over rungs of log(n_q / closed-form n_q)| in units of its Monte-Carlo standard
+    error: the level of the whole curve, which the per-rung tolerance cannot resolve."""
+    from ..theory import malach2020
+
+    sigma = [malach2020.quantile_relative_stderr(n, e, weight_max, rate, trials)
+             for n, e in zip(predicted, eps, strict=True)]  # fmt: skip
+    finite = bool(np.isfinite(single).all())
+    logs = np.log(single / np.asarray(predicted, dtype=float)) if finite else None
+    mean = float(logs.mean()) if finite else math.nan
+    stderr = math.sqrt(sum(s * s for s in sigma)) / len(sigma)
+    q.update(single_product_mean_log_ratio=mean, single_product_mean_log_ratio_stderr=stderr)
+    return Statement.at_most(
+        "single_product_level",
+        f"|mean over eps of log(n_q / closed-form n_q)| / its Monte-Carlo stderr <= {LEVEL_Z:g} "
+        "(delta method for the quantile of the trials; Malach et al.'s success probability)",
+        abs(mean) / stderr, LEVEL_Z, power="exact",
+        detail=f"mean log ratio {mean:.4f}, stderr {stderr:.4f} ({trials} trials per rung)",
+    )  # fmt: skip
 
 
 def counting_floor_statement(eps, subset, rate, weight_max, q) -> Statement:

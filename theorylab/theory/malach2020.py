@@ -101,3 +101,22 @@ def candidates_needed(tolerance: float, weight_max: float, rate: float, limit: i
         else:
             lo = mid
     return hi
+
+
+def quantile_relative_stderr(
+    candidates: int, tolerance: float, weight_max: float, rate: float, trials: int
+) -> float:
+    """Relative standard error of the measured rate-quantile of the candidates needed, from
+    ``trials`` i.i.d. trials, by the delta method for sample quantiles: with F(N) =
+    :func:`success_rate` and its step F(n) - F(n - 1) at n = the quantile,
+
+        se(n_q) / n_q = sqrt(q (1 - q) / T) / (n_q (F(n_q) - F(n_q - 1))).
+
+    Example (about 4% at the claim's default ladder, 1000 trials):
+        >>> n = candidates_needed(0.05, 0.5, 0.9)
+        >>> round(quantile_relative_stderr(n, 0.05, 0.5, 0.9, 1000), 2)
+        0.04
+    """
+    step = success_rate(candidates, tolerance, weight_max)
+    step -= success_rate(candidates - 1, tolerance, weight_max)
+    return math.sqrt(rate * (1 - rate) / trials) / (candidates * step)
