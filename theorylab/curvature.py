@@ -375,20 +375,20 @@ def lanczos_eigenpairs(
     m = int(min(dim, max(m, k + 2)))
     keep_count = min(m - 1, k + max(1, (m - k) // 2))
     maxiter = 10 * max(dim // max(m - keep_count, 1), 1) + 100 if maxiter is None else maxiter
-    V = torch.zeros(dim, m + 1, dtype=torch.float64)
+    V = torch.zeros(m + 1, dim, dtype=torch.float64)  # rows: contiguous basis vectors
     T = np.zeros((m + 1, m + 1))
     v = torch.randn(dim, dtype=torch.float64) if start is None else start.clone()
-    V[:, 0] = v / v.norm()
+    V[0] = v / v.norm()
     gen = torch.Generator().manual_seed(20001)
     known, restarts = 0, 0  # columns of V whose product with A is in T
     segment = 0  # first column since the last fresh start (after an invariant subspace)
     while True:
-        w = sign * apply(V[:, known])
-        basis = V[:, : known + 1]
-        h = basis.T @ w
-        w = w - basis @ h
-        h2 = basis.T @ w  # second pass (CGS2): orthogonal to rounding
-        w = w - basis @ h2
+        w = sign * apply(V[known])
+        basis = V[: known + 1]
+        h = basis @ w
+        w = w - h @ basis
+        h2 = basis @ w  # second pass (CGS2): orthogonal to rounding
+        w = w - h2 @ basis
         h = (h + h2).numpy()
         T[: known + 1, known] = h
         T[known, : known + 1] = h
@@ -421,12 +421,12 @@ def lanczos_eigenpairs(
         if done or known == dim:
             if known < k:  # pragma: no cover - only when dim < k, excluded above
                 raise Inconclusive(f"Lanczos found {known} < k = {k} eigenpairs")
-            vectors = (V[:, :known] @ torch.as_tensor(Y[:, want])).numpy()
+            vectors = (V[:known].T @ torch.as_tensor(Y[:, want])).numpy()
             return _Ritz(sign * theta[want], vectors, resid[want], ritz[want])
         if invariant:  # the Krylov space is invariant: go on from a fresh orthogonal direction
             w = torch.randn(dim, generator=gen, dtype=torch.float64)
             for _ in range(2):
-                w = w - V[:, :known] @ (V[:, :known].T @ w)
+                w = w - (V[:known] @ w) @ V[:known]
             beta = float(w.norm())
             segment = known
         if known == m:  # thick restart: keep the best Ritz vectors and the residual direction
@@ -437,14 +437,14 @@ def lanczos_eigenpairs(
                     f"(largest error estimate {float(ritz[want].max()):.3g})"
                 )
             keep = np.argsort(-theta)[:keep_count]
-            V[:, :keep_count] = V[:, :known] @ torch.as_tensor(Y[:, keep])
+            V[:keep_count] = torch.as_tensor(Y[:, keep]).T @ V[:known]
             s = coupling * Y[known - 1, keep]
             T[:] = 0.0
             T[np.arange(keep_count), np.arange(keep_count)] = theta[keep]
             T[keep_count, :keep_count] = s
             T[:keep_count, keep_count] = s
             known, segment = keep_count, 0
-        V[:, known] = w / beta
+        V[known] = w / beta
 
 
 def _ritz_estimates(theta: np.ndarray, resid: np.ndarray) -> np.ndarray:
