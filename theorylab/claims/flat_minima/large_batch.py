@@ -72,7 +72,7 @@ def train_sgd(net: StackedMLP, X, y, batch: int, lr: float, epochs: int, target:
 
 def measure(p, ctx: Context, data: Split) -> LargeBatchMeasurement:
     X, y = data.X_train[: p.n_train], data.y_train[: p.n_train]
-    S = p.seeds
+    S = p.kb_seeds
     batches = [p.small_batch, p.large_batch]
     results = []
     init = ctx.generator("keskar_init")
