@@ -127,7 +127,11 @@ def theorylab_run(module, X, y, loss, k, **kwargs):
 
 
 def pyhessian_run(module, X, y, loss, k):
-    import pyhessian.hessian as ph
+    import importlib
+    import sys
+
+    importlib.import_module("pyhessian")
+    ph = sys.modules["pyhessian.hessian"]  # the module (the package exports a class of that name)
 
     count = [0]
     original = ph.hessian_vector_product
@@ -143,6 +147,7 @@ def pyhessian_run(module, X, y, loss, k):
         try:
             count[0] = 0
             h = ph.hessian(module, criterion(loss), data=(X, y), cuda=False)
+            h.params = [p for p in h.params]
             values, _ = h.eigenvalues(maxIter=100000, tol=tol, top_n=k)
         finally:
             torch.set_default_dtype(previous)
