@@ -312,7 +312,6 @@ def _compare_spectrum(s, p: Params, r: Comparison) -> None:
         spectrum_outlier_count=count,
         spectrum_outlier_gap=gap,
         spectrum_trace=trace,
-        spectrum_hessian_seconds=round(s.hessian_seconds, 3),
         spectrum_train_steps=s.steps,
         spectrum_test_accuracy=s.test_accuracy,
     )
