@@ -195,9 +195,9 @@ CLAIM = Claim(
             {"theorylab.masks.topk.layerwise_masks": f"{_MUTANTS}.layerwise_smallest"},
         ),
         Mutant(
-            "frozen_weights_train",
-            "the 'frozen at init' variant forgets the gradient mask: pruned weights train too",
-            {"theorylab.claims.supermask.simulate.frozen_gradient": f"{_MUTANTS}.no_freeze"},
+            "signs_kept_takes_fresh_signs",
+            "the 'signs kept' re-initialisation keeps the fresh draw's signs instead of w_i's",
+            {"theorylab.claims.supermask.simulate.keep_signs": f"{_MUTANTS}.fresh_signs"},
         ),
         Mutant(
             "signed_constant_unit_scale",

@@ -21,8 +21,8 @@ def layerwise_smallest(scores, keep_fraction):
     return [topk.layer_mask(-s, f) for s, f in zip(scores, fractions, strict=True)]
 
 
-def no_freeze(masks):
-    return None
+def fresh_signs(fresh: torch.Tensor, w_i: torch.Tensor) -> torch.Tensor:
+    return fresh
 
 
 def unit_signed_constant(w: torch.Tensor) -> torch.Tensor:

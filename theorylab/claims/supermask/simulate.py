@@ -55,9 +55,9 @@ def layer_fractions(density: float, layers: int) -> list[float]:
     return [density] * (layers - 1) + [density**exponent]
 
 
-def frozen_gradient(masks: list[torch.Tensor]) -> list[torch.Tensor] | None:
-    """Gradient masks of the "frozen at init" variant: only the kept weights train."""
-    return masks
+def keep_signs(fresh: torch.Tensor, w_i: torch.Tensor) -> torch.Tensor:
+    """Zhou et al.'s "reinit, signs kept": fresh magnitudes |v| with the signs of w_i."""
+    return fresh.abs() * torch.sign(w_i)
 
 
 def _labels(data: datasets.Split, control: str, ctx) -> datasets.Split:
@@ -113,11 +113,11 @@ def retrain(p, data, ctx, init, final, orders):
     for di, d in enumerate(dens):
         masks = _masks(scores[ticket], d)
         # pruned weights frozen at w_i: the whole init is used, only the kept weights train
-        frozen = frozen_gradient([m.to(w.dtype) for m, w in zip(masks, w_i, strict=True)])
+        frozen = [m.to(w.dtype) for m, w in zip(masks, w_i, strict=True)]
         variants = {
-            "frozen": (w_i, ones, ones if frozen is None else frozen),
-            "signs_kept": ([f.abs() * torch.sign(w) for f, w in zip(fresh, w_i, strict=True)],
-                           masks, ones),
+            "frozen": (w_i, ones, frozen),
+            "signs_kept": ([keep_signs(f, w) for f, w in zip(fresh, w_i, strict=True)], masks,
+                           ones),
             "random_signs": (fresh, masks, ones),
             "foreign": (w_i, _masks(foreign_scores, d), ones),
         }  # fmt: skip
