@@ -41,6 +41,7 @@ def edge_popup_rank(scores: torch.Tensor) -> torch.Tensor:
     """What edge-popup ranks: |s| (Ramanujan et al. 2020, Alg. 1 and their code)."""
     return scores.abs()
 
+
 BERNOULLI_JITTER = 0.01
 
 
