@@ -267,9 +267,8 @@ def arccos_kernel(U: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
 
     Example (u = v = e_1: E[relu(x_1)^2] = 1/2; orthogonal units: 1/(2 pi)):
         >>> e = torch.eye(2, dtype=torch.float64)
-        >>> arccos_kernel(e, e) * 2 * math.pi
-        tensor([[3.1416, 1.0000],
-                [1.0000, 3.1416]], dtype=torch.float64)
+        >>> [[round(x, 12) for x in row] for row in (arccos_kernel(e, e) * 2 * math.pi).tolist()]
+        [[3.14159265359, 1.0], [1.0, 3.14159265359]]
     """
     nu, nv, _, angle = _angles(U, V)
     shape = torch.sin(angle) + (math.pi - angle) * torch.cos(angle)

@@ -192,10 +192,13 @@ def simulate(p: Params, ctx: Context) -> Measurement:
         "weak_features": lambda: weak_features.simulate(p, ctx),
     }
     tasks = {name: task for name, task in tasks.items() if task is not None}
+    from ...runtime import one_torch_thread, run_in_lanes
+
     if CONCURRENT and ctx.device == "cpu":
-        done = _run_two_at_a_time(tasks)
-    else:
-        done = {name: task() for name, task in tasks.items()}
+        done = run_in_lanes(tasks)
+    else:  # one intra-op thread here too, so both paths round alike on any machine
+        with one_torch_thread():
+            done = {name: task() for name, task in tasks.items()}
     mw, rm = done["model_wise"]
     return Measurement(
         model_wise=mw, ridge=rm, weak_features=done["weak_features"],
@@ -206,28 +209,6 @@ def simulate(p: Params, ctx: Context) -> Measurement:
 
 # Run simulate's sub-experiments two at a time on the CPU (False: in turn, same numbers).
 CONCURRENT = True
-
-
-def _run_two_at_a_time(tasks: dict) -> dict:
-    """{name: task()} with two worker threads taking the tasks in order; the first exception
-    propagates (after the running tasks end)."""
-    import concurrent.futures
-
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {name: pool.submit(task) for name, task in tasks.items()}
-            try:
-                return {name: future.result() for name, future in futures.items()}
-            except BaseException:
-                for future in futures.values():
-                    future.cancel()
-                raise
-    finally:
-        torch.set_num_threads(threads)
 
 
 def preconditions(p: Params) -> list[Hypothesis]:
