@@ -20,7 +20,7 @@ import traceback
 import types
 
 from . import progress
-from .errors import UsageError, one_line
+from .errors import INTERRUPTED, UsageError, exit_process, one_line
 from .outputs import check_distinct, check_plot_path, check_writable
 from .registry import CLAIM_MODULES, field_type, get_claim, parse_value, plot_function
 from .registry import check as _api_check
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("theorylab.check: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except (Exception, SystemExit) as exc:  # a bug, not a verdict: exit 4, traceback saved
         claim = argv[0] if argv and not argv[0].startswith("-") else "theorylab"
         print(internal_error_line("theorylab.check", claim, exc), file=sys.stderr)
@@ -340,4 +340,4 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UsageError, one_line
+from .errors import INTERRUPTED, UsageError, exit_process, one_line
 from .outputs import check_folder
 from .registry import CLAIM_MODULES, check, get_claim, plot_function
 from .report import Report
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("theorylab.figures: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as exc:  # a bug: one line and the saved traceback, never a traceback
         from .check import internal_error_line
 
@@ -368,4 +368,4 @@ def draw_store(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

@@ -21,13 +21,12 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import UsageError
+from .errors import INTERRUPTED, UsageError, exit_process, one_line
 from .registry import CLAIM_MODULES, Claim, get_claim, make_params, run_claim
 
 EXIT_MISSED = 1
@@ -143,7 +142,9 @@ def _held(report, name: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(
+    from .check import OneLineParser, _ParserExit
+
+    parser = OneLineParser(
         prog="python -m theorylab.power",
         description="Run a claim under each of its declared mutants (planted mistakes in its "
         "theory) and report which statements flip.",
@@ -155,8 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print no table")
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return 2 if exc.code else 0
+    except _ParserExit as exc:
+        return exc.status
+    except UsageError as exc:
+        print(f"theorylab.power: error: {one_line(exc)}", file=sys.stderr)
+        return 2
     try:
         if args.seed < 0:
             raise UsageError(f"seed must be a non-negative integer, got {args.seed}")
@@ -166,8 +170,11 @@ def main(argv: list[str] | None = None) -> int:
             check_writable(args.json)
         result = audit(args.claim, seed=args.seed, mutants=args.mutant)
     except UsageError as exc:
-        print(f"theorylab.power: error: {exc}", file=sys.stderr)
+        print(f"theorylab.power: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("theorylab.power: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except Exception as exc:
         from .check import INTERNAL_ERROR, internal_error_line
 
@@ -186,4 +193,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .errors import UsageError, one_line
+from .errors import UsageError, exit_process, one_line
 
 PROOFS_DIR = Path(__file__).resolve().parent.parent / "proofs_checks"
 CHECK_PREFIX = "check_"
@@ -184,4 +184,4 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

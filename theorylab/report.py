@@ -341,8 +341,7 @@ def _fmt(x: Any) -> str:
 
 
 if __name__ == "__main__":  # python -m theorylab.report: the static verification site
-    import sys
-
+    from theorylab.errors import exit_process
     from theorylab.site import main
 
-    sys.exit(main())
+    exit_process(main())

@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import progress as progress_mod
-from .errors import UsageError, one_line
+from .errors import INTERRUPTED, UsageError, exit_process, one_line
 from .outputs import check_writable
 from .registry import (
     CLAIM_MODULES,
@@ -94,7 +94,7 @@ from .store import (
     summarize,
 )
 
-USAGE_ERROR, CELLS_FAILED, INTERRUPTED = 2, 4, 130
+USAGE_ERROR, CELLS_FAILED = 2, 4
 # Exit status of a worker whose sweep died.
 EXIT_ORPHANED = 70
 EXECUTORS = ("local", "dask")
@@ -748,4 +748,4 @@ if __name__ == "__main__":
     # theorylab.sweep.run_cell rather than copies living in __main__.
     from theorylab.sweep import main as _entry_point
 
-    sys.exit(_entry_point())
+    exit_process(_entry_point())

@@ -23,7 +23,7 @@ import os
 import sys
 
 from ..check import INTERNAL_ERROR, USAGE_ERROR, OneLineParser, internal_error_line
-from ..errors import UsageError
+from ..errors import INTERRUPTED, UsageError, exit_process
 from ..outputs import check_plot_path, check_writable
 
 PROG = "python -m theorylab.landscape"
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("theorylab.landscape: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as exc:
         print(internal_error_line("theorylab.landscape", "landscape", exc), file=sys.stderr)
         return INTERNAL_ERROR
@@ -269,4 +269,4 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

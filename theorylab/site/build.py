@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import registry
-from ..errors import UsageError
+from ..errors import INTERRUPTED, UsageError
 from ..report import Report
 from .render import Row, built_with, environment, summary_row
 
@@ -438,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("theorylab.report: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 def _main(argv: list[str]) -> int:
