@@ -3,9 +3,7 @@ rank correlation, and a one-thread scope for the small-tensor training loops."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,16 +101,3 @@ def _ranks(x) -> np.ndarray:
         tie = x == value
         ranks[tie] = ranks[tie].mean()
     return ranks
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """torch's intra-op threads set to 1 for the block: these loops run thousands of small
-    tensor operations, for which thread hand-offs cost more than they bring (a training step
-    of the convnet measured 28 ms on 1 thread and 714 ms on 2 on the shared 2-core machine)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
