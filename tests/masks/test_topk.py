@@ -77,3 +77,18 @@ def test_per_network_fractions_and_live_blocks_match_separate_calls():
     for b in range(3):
         block = topk.layer_mask(scores[b : b + 1, :3, :2], 0.5)[0]
         assert torch.equal(masked[b, :3, :2], block)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_selection_matches_a_stable_sort_with_many_ties_and_per_row_counts(seed):
+    """_top_mask selects by kthvalue and breaks ties by position: the mask of a stable
+    descending sort, also when most entries tie and every row keeps its own count."""
+    gen = torch.Generator().manual_seed(seed)
+    flat = torch.randint(0, 4, (6, 40), generator=gen).to(torch.float64)  # 4 values: ties
+    counts = torch.randint(1, 41, (6,), generator=gen)
+    got = topk._top_mask(flat, counts)
+    for r in range(6):
+        order = sorted(range(40), key=lambda j: (-flat[r, j].item(), j))
+        expected = torch.zeros(40, dtype=torch.bool)
+        expected[order[: int(counts[r])]] = True
+        assert torch.equal(got[r], expected), r
