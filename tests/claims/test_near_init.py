@@ -271,3 +271,20 @@ def test_default_run_holds_across_seeds(seed):
     for s in report.statements:
         print(f"seed {seed} {s.name}: {s.measured:.4g} {s.relation} {s.reference} slack {s.slack}")
     assert report.verdict == "holds"
+
+
+# 1e-310 is subnormal (about 2^-1030): the scaled inputs keep 44 of 53 bits, 2^-44 = 5.7e-14.
+@pytest.mark.parametrize(("factor", "rtol"), [(1e300, 1e-14), (1e-310, 1e-12)])
+def test_unit_rows_survive_norms_beyond_the_float_range(factor, rtol):
+    """Rows of norm ~1e300 (the norm overflows) or of subnormal entries (it underflows) are
+    rescaled to the same unit rows as the data at scale 1: the claim is scale-invariant."""
+    from theorylab.claims.near_init.engine import unit_rows
+    from theorylab.data import Dataset
+
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(6, 4, generator=gen, dtype=torch.float64)
+    y = torch.zeros(6, dtype=torch.float64)
+    reference, _, _, _ = unit_rows(Dataset(X, y, "x"), Context(seed=0))
+    scaled, _, norm_range, _ = unit_rows(Dataset(X * factor, y, "x"), Context(seed=0))
+    torch.testing.assert_close(scaled, reference, rtol=rtol, atol=0)
+    assert 0 < norm_range[0] <= norm_range[1]

@@ -33,8 +33,13 @@ def load_data(p: Params, ctx: Context) -> Dataset:
 def unit_rows(ds: Dataset, ctx: Context) -> tuple[torch.Tensor, torch.Tensor, tuple, bool]:
     """Inputs rescaled to unit norm (Du et al.'s assumption) in float64 on the run's device,
     the labels, the original norms' range, and whether they were already unit."""
-    raw_norms = ds.X.norm(dim=1)
-    X = ds.X / raw_norms.clamp_min(1e-300)[:, None]
+    # Divide by each row's largest |entry| first: rows of norm ~1e300 (whose norm overflows)
+    # or of subnormal entries (whose norm underflows) still reach unit norm exactly.
+    scale = ds.X.abs().amax(dim=1, keepdim=True).clamp_min(torch.finfo(ds.X.dtype).tiny)
+    scaled = ds.X / scale
+    scaled_norms = scaled.norm(dim=1)
+    X = scaled / scaled_norms.clamp_min(torch.finfo(ds.X.dtype).tiny)[:, None]
+    raw_norms = scale[:, 0] * scaled_norms  # inf where the norm exceeds the float range
     near_unit = bool(((raw_norms - 1).abs() < 1e-9).all())
     norm_range = (float(raw_norms.min()), float(raw_norms.max()))
     return X.to(ctx.torch_device), ds.y.to(ctx.torch_device), norm_range, near_unit
