@@ -44,6 +44,18 @@ def test_bad_values_raise_usage_error(values, message):
         make_params(get_claim("near_init"), values)
 
 
+def test_exclusive_lower_bound_refuses_the_bound_and_below_with_one_message():
+    """``param(above=0.0)``: zero and negative step sizes get the same message (an inclusive
+    minimum plus a separate check used to say ">= 0" for -1 and "> 0" for 0)."""
+    claim = get_claim("memorization")
+    for value in (0.0, -1.0):
+        with pytest.raises(UsageError, match=r"^lr must be > 0\.0, got"):
+            make_params(claim, {"lr": value})
+    assert make_params(claim, {"lr": 1e-300}).lr == 1e-300
+    lr = next(f for f in dataclasses.fields(claim.params) if f.name == "lr")
+    assert lr.metadata["above"] == 0.0
+
+
 def test_integral_float_is_accepted_as_int():
     assert make_params(get_claim("near_init"), {"width": 512.0}).width == 512
 

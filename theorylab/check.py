@@ -92,7 +92,7 @@ def build_parser(claim) -> OneLineParser:
         help_text = meta["help"]
         bounds = [
             f"{label} {meta[key]}"
-            for key, label in (("minimum", ">="), ("maximum", "<="))
+            for key, label in (("above", ">"), ("minimum", ">="), ("maximum", "<="))
             if meta.get(key) is not None
         ]
         if bounds:

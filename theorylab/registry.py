@@ -77,12 +77,16 @@ MEMORY_FRACTION = 0.5
 INT_LIMIT = 2**63 - 1
 
 
-def param(default, help: str, minimum=None, maximum=None, choices=None):
-    """A dataclass field carrying its CLI help text and validation bounds (inclusive)."""
+def param(default, help: str, minimum=None, maximum=None, choices=None, above=None):
+    """A dataclass field carrying its CLI help text and validation bounds: ``minimum`` and
+    ``maximum`` inclusive, ``above`` exclusive (a step size: ``above=0``)."""
     return dataclasses.field(
         default=default,
-        metadata={"help": help, "minimum": minimum, "maximum": maximum, "choices": choices},
-    )
+        metadata={
+            "help": help, "minimum": minimum, "maximum": maximum, "choices": choices,
+            "above": above,
+        },
+    )  # fmt: skip
 
 
 @dataclass
@@ -530,6 +534,8 @@ def make_params(claim: Claim, values: dict[str, Any]):
             if meta.get("choices") and value not in meta["choices"]:
                 choices = ", ".join(meta["choices"])
                 raise UsageError(f"{name} must be one of {choices}, got {value!r}")
+            if meta.get("above") is not None and not value > meta["above"]:
+                raise UsageError(f"{name} must be > {meta['above']}, got {value!r}")
             if meta.get("minimum") is not None and value < meta["minimum"]:
                 raise UsageError(f"{name} must be >= {meta['minimum']}, got {value!r}")
             if meta.get("maximum") is not None and value > meta["maximum"]:

@@ -85,7 +85,7 @@ class Params:
                           "step)", minimum=10)  # fmt: skip
     width: int = param(256, "hidden units of the two-layer ReLU net", minimum=1)
     seeds: int = param(5, "independent splits, corruptions and initialisations", minimum=3)
-    lr: float = param(0.5, "learning rate of full-batch GD with momentum 0.9", minimum=0.0)
+    lr: float = param(0.5, "learning rate of full-batch GD with momentum 0.9", above=0.0)
     max_steps: int = param(3000, "most GD steps (a net that has not fitted every training label "
                            "by then makes the run inconclusive)", minimum=1)  # fmt: skip
     monitor_every: int = param(5, "steps between validation/test evaluations", minimum=1)
@@ -95,8 +95,6 @@ class Params:
     )  # fmt: skip
 
     def validate(self) -> None:
-        if self.lr <= 0:
-            raise UsageError(f"lr must be > 0, got {self.lr!r}")
         if not 0 < self.label_noise < 1:
             raise UsageError(
                 f"label_noise must be in (0, 1) (the claim compares clean and noisy points; the "

@@ -91,7 +91,9 @@ class Params:
         1.0, "GD/SGD start x_0 ~ N(0, x0_scale^2 I); 0 starts at zero", minimum=0.0
     )
     eta: float | None = param(
-        None, "GD step size on 1/2||Ax-b||^2 (default 1/sigma_max^2; >= 2/sigma_max^2 diverges)"
+        None,
+        "GD step size on 1/2||Ax-b||^2 (default 1/sigma_max^2; >= 2/sigma_max^2 diverges)",
+        above=0.0,
     )
     steps: int = param(3000, "steps of GD, SGD and Adam on Ax = b", minimum=1, maximum=10**6)
     optimizer: str = param(
@@ -102,7 +104,7 @@ class Params:
     batch_size: int = param(5, "SGD mini-batch size (rows per step)", minimum=1)
     sgd_runs: int = param(4, "independent SGD runs (batched)", minimum=1, maximum=1024)
     adam_lr: float = param(0.01, "Adam learning rate (cosine-decayed to 0 over --steps)",
-                           minimum=0.0)  # fmt: skip
+                           above=0.0)  # fmt: skip
     alpha: float = param(
         0.1, "diagonal net: initialisation scale alpha at which the step-size fit is done",
         minimum=1e-6, maximum=1e3,
@@ -140,10 +142,6 @@ class Params:
             )
         if self.target == "planted" and self.sparsity > self.d:
             raise UsageError(f"sparsity {self.sparsity} exceeds d = {self.d}")
-        if self.eta is not None and self.eta <= 0:
-            raise UsageError(f"eta must be > 0, got {self.eta}")
-        if self.adam_lr <= 0:
-            raise UsageError(f"adam_lr must be > 0, got {self.adam_lr}")
         if self.batch_size > self.n:
             raise UsageError(f"batch_size {self.batch_size} exceeds n = {self.n} equations")
         if self.alpha_small >= self.alpha_large:

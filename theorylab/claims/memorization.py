@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import Inconclusive, UsageError
+from ..errors import Inconclusive
 from ..registry import Claim, Comparison, Mutant, param
 from ..report import Hypothesis, Statement
 
@@ -86,14 +86,10 @@ class Params:
     steps: int = param(
         500, "most full-batch Adam steps (stops once every task fits)", minimum=1, maximum=10**5
     )
-    lr: float = param(0.01, "Adam learning rate", minimum=0.0)
+    lr: float = param(0.01, "Adam learning rate", above=0.0)
     delta: float = param(
         1e-3, "failure probability of each binomial chance interval", minimum=1e-12, maximum=0.5
     )
-
-    def validate(self) -> None:
-        if self.lr <= 0:
-            raise UsageError(f"lr must be > 0, got {self.lr}")
 
     @property
     def test_size(self) -> int:

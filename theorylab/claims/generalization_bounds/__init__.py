@@ -129,19 +129,15 @@ class Params:
     )  # fmt: skip
     sign_vectors: int = param(4000, "Monte-Carlo sign vectors for the Rademacher statements",
                               minimum=100)  # fmt: skip
-    lr: float = param(0.5, "learning rate of full-batch GD with momentum 0.9", minimum=0.0)
+    lr: float = param(0.5, "learning rate of full-batch GD with momentum 0.9", above=0.0)
     target_loss: float = param(0.01, "train each net until its mean cross-entropy is <= this",
-                               minimum=0.0)  # fmt: skip
+                               above=0.0)  # fmt: skip
     max_steps: int = param(3000, "most GD steps per net (a net that does not reach the target "
                            "makes the run inconclusive)", minimum=1)  # fmt: skip
 
     def validate(self) -> None:
         if not 0 < self.delta < 1:
             raise UsageError(f"delta must be in (0, 1), got {self.delta!r}")
-        if self.lr <= 0:
-            raise UsageError(f"lr must be > 0, got {self.lr!r}")
-        if self.target_loss <= 0:
-            raise UsageError(f"target_loss must be > 0, got {self.target_loss!r}")
         widths = self.width_list
         if any(w < 1 for w in widths):
             raise UsageError(f"widths must be positive integers, got {self.widths!r}")

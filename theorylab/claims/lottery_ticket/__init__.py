@@ -135,7 +135,8 @@ class Params:
     width_factor: float = param(0.25, "hidden widths 300 and 100 times this factor")
     optimizer: str = param("adam", "optimiser for finding and training tickets",
                            choices=OPTIMIZERS)  # fmt: skip
-    lr: float | None = param(None, "learning rate (default: 6e-3 for adam, 0.03 for sgd)")
+    lr: float | None = param(None, "learning rate (default: 6e-3 for adam, 0.03 for sgd)",
+                             above=0.0)  # fmt: skip
     steps: int | None = param(None, "training steps per network (default: 400 digits, 800 "
                               "mnist1d)", minimum=1, maximum=10**6)  # fmt: skip
     batch_size: int = param(60, "minibatch size (Frankle & Carbin: 60)", minimum=1,
@@ -180,8 +181,6 @@ class Params:
             raise UsageError(f"output_prune_rate must be in (0, 1), got {self.output_rate}")
         if not 0 < self.width_factor <= 16:
             raise UsageError(f"width_factor must be in (0, 16], got {self.width_factor}")
-        if self.learning_rate <= 0:
-            raise UsageError(f"lr must be > 0, got {self.learning_rate}")
         if self.rewind_step >= self.train_steps:
             raise UsageError(f"rewind_step must be < steps ({self.train_steps}), got "
                              f"{self.rewind_step}")  # fmt: skip

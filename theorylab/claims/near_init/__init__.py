@@ -97,7 +97,9 @@ class Params:
     d: int | None = param(
         None, f"input dimension (default {DEFAULT_D}; a --data file fixes it)", minimum=2
     )
-    eta: float | None = param(None, "GD step size on the sum loss (default 1/lambda_max(H_inf))")
+    eta: float | None = param(
+        None, "GD step size on the sum loss (default 1/lambda_max(H_inf))", above=0.0
+    )
     steps: int = param(500, "number of full-batch GD steps", minimum=1, maximum=10**6)
     parameterization: str = param(
         "ntk",
@@ -123,8 +125,6 @@ class Params:
         return [self.width // LADDER_FACTOR**j for j in range(self.rungs - 1, -1, -1)]
 
     def validate(self) -> None:
-        if self.eta is not None and self.eta <= 0:
-            raise UsageError(f"eta must be > 0, got {self.eta}")
         smallest = self.width / LADDER_FACTOR ** (self.rungs - 1)
         if smallest < SMALLEST_RUNG:
             raise UsageError(
