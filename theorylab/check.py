@@ -20,7 +20,7 @@ import traceback
 import types
 
 from . import progress
-from .errors import INTERRUPTED, UsageError, exit_process, one_line
+from .errors import INTERRUPTED, UsageError, UsageErrorParser, exit_process, one_line
 from .outputs import check_distinct, check_plot_path, check_writable
 from .registry import CLAIM_MODULES, field_type, get_claim, parse_value, plot_function
 from .registry import check as _api_check
@@ -47,12 +47,9 @@ class _ParserExit(Exception):
         self.status = status
 
 
-class OneLineParser(argparse.ArgumentParser):
+class OneLineParser(UsageErrorParser):
     """argparse that reports errors as one line on stderr (exit 2), never a usage block, and
     that returns from ``--help`` instead of raising SystemExit (so :func:`main` returns)."""
-
-    def error(self, message: str):
-        raise UsageError(message)
 
     def _print_message(self, message: str, file=None):
         if message:

@@ -8,9 +8,19 @@
 
 from __future__ import annotations
 
+import argparse
+
 
 class UsageError(ValueError):
     """Bad input: the CLI prints ``str(error)`` as one line on stderr and exits 2."""
+
+
+class UsageErrorParser(argparse.ArgumentParser):
+    """argparse whose errors raise :class:`UsageError` (the CLI's one stderr line, exit 2)
+    instead of printing a usage block and exiting."""
+
+    def error(self, message: str):
+        raise UsageError(message)
 
 
 class Inconclusive(RuntimeError):

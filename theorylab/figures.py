@@ -18,7 +18,6 @@ are drawn); 4 internal error (one line naming the saved traceback).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -27,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import INTERRUPTED, UsageError, exit_process, one_line
+from .errors import INTERRUPTED, UsageError, UsageErrorParser, exit_process, one_line
 from .outputs import check_folder
 from .registry import CLAIM_MODULES, check, get_claim, plot_function
 from .report import Report
@@ -35,11 +34,6 @@ from .report import Report
 # A log axis is used when the values are positive and span at least this factor.
 LOG_SPAN = 10.0
 INCONCLUSIVE, INTERNAL_ERROR = 3, 4
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    parser = _OneLineParser(prog="python -m theorylab.figures", description=__doc__)
+    parser = UsageErrorParser(prog="python -m theorylab.figures", description=__doc__)
     parser.add_argument("claims", nargs="*", help="claims to draw (default: all with a figure)")
     parser.add_argument("--out", default="figures", help="output folder")
     parser.add_argument("--seed", type=int, default=0)

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import importlib.util
 import inspect
@@ -30,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .errors import UsageError, exit_process, one_line
+from .errors import UsageError, UsageErrorParser, exit_process, one_line
 
 PROOFS_DIR = Path(__file__).resolve().parent.parent / "proofs_checks"
 CHECK_PREFIX = "check_"
@@ -136,13 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
-
-
 def _main(argv: list[str]) -> int:
-    parser = _OneLineParser(
+    parser = UsageErrorParser(
         prog="python -m theorylab.proofs",
         description="Run the sympy derivation checks in proofs_checks/ and print each step.",
     )

@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import progress as progress_mod
-from .errors import INTERRUPTED, UsageError, exit_process, one_line
+from .errors import INTERRUPTED, UsageError, UsageErrorParser, exit_process, one_line
 from .outputs import check_writable
 from .registry import (
     CLAIM_MODULES,
@@ -597,18 +597,13 @@ def _make_pool(executor: str, workers: int, threads: int, scheduler, cells: Sequ
 # Command line -------------------------------------------------------------------------------
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
-
-
 def _sweep_parser(claim: Claim) -> argparse.ArgumentParser:
     lines = [f"parameters of {claim.name} (for --grid NAME=V1,V2,...):"]
     for f in dataclasses.fields(claim.params):
         base, optional = field_type(claim.params, f)
         kind = base.__name__ + (" or none" if optional else "")
         lines.append(f"  {f.name} ({kind}, default {f.default}): {f.metadata['help']}")
-    parser = _OneLineParser(
+    parser = UsageErrorParser(
         prog=f"python -m theorylab.sweep {claim.name}",
         description=f"Run {claim.name} over a parameter grid x seeds into a results store. "
         + claim.summary,
@@ -648,7 +643,7 @@ def _positive_int(text: str) -> int:
 
 
 def _store_parser(command: str) -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog=f"python -m theorylab.sweep {command}")
+    parser = UsageErrorParser(prog=f"python -m theorylab.sweep {command}")
     parser.add_argument("store", help="SQLite results file")
     parser.add_argument("--claim", help="only this claim")
     if command == "export":
