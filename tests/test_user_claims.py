@@ -169,6 +169,24 @@ def test_power_audit_catches_the_declared_mutant(example):
     assert result.exit_status == 0
 
 
+def test_audit_from_the_session_cache_reuses_a_matching_baseline_only(example):
+    """ReportCache.audit: the baseline is the cached run at the audit's settings, the result
+    the same as a fresh audit's; a report of other settings is refused as a baseline."""
+    from theorylab.power import audit, audit_settings
+    from theorylab.pytest_plugin import ReportCache
+
+    cache = ReportCache()
+    cached = cache.audit("hoeffding")
+    again = cache.audit("hoeffding", mutants=["constant_8"])
+    assert (cache.runs, cache.reused) == (1, 1)
+    assert cached.to_dict() == audit("hoeffding").to_dict()
+    assert again.mutants[0].caught
+    settings = audit_settings(registry.get_claim("hoeffding"))
+    other_seed = cache.run("hoeffding", seed=1, **settings)
+    with pytest.raises(ValueError, match="baseline report is hoeffding seed 1"):
+        audit("hoeffding", baseline=other_seed)
+
+
 def test_the_example_projects_own_tests_pass(example, pytester):
     args = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark"]
     result = pytester.runpytest(str(EXAMPLE / "tests"), *args)

@@ -24,10 +24,13 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import INTERRUPTED, UsageError, exit_process, one_line
 from .registry import CLAIM_MODULES, Claim, get_claim, make_params, run_claim
+
+if TYPE_CHECKING:
+    from .report import Report
 
 EXIT_MISSED = 1
 EXIT_BASELINE = 3
@@ -94,8 +97,15 @@ def audit_settings(claim: Claim) -> dict[str, Any]:
     return dict(claim.quick if claim.power_params is None else claim.power_params)
 
 
-def audit(name: str, *, seed: int = 0, mutants: list[str] | None = None) -> PowerAudit:
-    """Run claim ``name`` as shipped and under each of its declared mutants."""
+def audit(
+    name: str, *, seed: int = 0, mutants: list[str] | None = None, baseline: Report | None = None
+) -> PowerAudit:
+    """Run claim ``name`` as shipped and under each of its declared mutants.
+
+    ``baseline``: a report of the shipped claim at the audit's settings and ``seed`` made
+    earlier (a test session's cached run); it is used instead of running the claim again and
+    must match them (ValueError otherwise).
+    """
     claim = get_claim(name)
     if not claim.mutants:
         raise UsageError(f"claim {name} declares no mutants")
@@ -105,7 +115,13 @@ def audit(name: str, *, seed: int = 0, mutants: list[str] | None = None) -> Powe
         if m not in known:
             raise UsageError(f"claim {name} has no mutant {m} (known: {', '.join(known)})")
     params = make_params(claim, audit_settings(claim))
-    baseline = run_claim(claim, params, seed=seed)
+    if baseline is None:
+        baseline = run_claim(claim, params, seed=seed)
+    elif (baseline.claim, baseline.seed, baseline.params) != (name, seed, asdict(params)):
+        raise ValueError(
+            f"baseline report is {baseline.claim} seed {baseline.seed} {baseline.params}, the "
+            f"audit runs {name} seed {seed} {asdict(params)}"
+        )
     results = []
     for mutant in (known[m] for m in chosen):
         try:

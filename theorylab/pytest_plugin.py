@@ -65,6 +65,15 @@ class ReportCache:
             self.reused += 1
         return copy.deepcopy(report)  # a test that edits its report cannot change another's
 
+    def audit(self, name: str, *, seed: int = 0, mutants: list[str] | None = None):
+        """:func:`theorylab.power.audit` with its baseline (the shipped claim at the audit's
+        settings) from this cache: one run fewer, shared with the tests that run the same."""
+        from . import power
+
+        settings = power.audit_settings(registry.get_claim(name))
+        baseline = self.run(name, seed=seed, **settings)
+        return power.audit(name, seed=seed, mutants=mutants, baseline=baseline)
+
 
 _CACHE = pytest.StashKey[ReportCache]()
 _RATES = pytest.StashKey[list]()

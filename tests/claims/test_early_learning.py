@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from theorylab import power, registry
+from theorylab import registry
 from theorylab.check import main
 from theorylab.claims import early_learning as el
 from theorylab.registry import get_claim, make_params
@@ -65,8 +65,8 @@ def test_negative_control_random_labels_with_a_random_clean_split(control):
     assert control.statement("early_stopping_gain").holds is False
 
 
-def test_declared_power_table():
-    audit = power.audit("early_learning")
+def test_declared_power_table(theorylab_cache):
+    audit = theorylab_cache.audit("early_learning")
     print(audit.table())
     assert audit.baseline_verdict == "holds"
     assert all(m.as_declared for m in audit.mutants), audit.table()

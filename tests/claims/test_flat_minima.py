@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from theorylab import power
 from theorylab.claims import flat_minima as claim
 from theorylab.claims.flat_minima.common import mean_interval, spearman
 from theorylab.errors import UsageError
@@ -65,8 +64,8 @@ def test_large_batch_runs_that_stop_early_are_confounded_not_passed(theorylab_ca
     assert not hyp["same_training_loss"].met
 
 
-def test_power_audit_catches_every_mutant():
-    audit = power.audit("flat_minima")
+def test_power_audit_catches_every_mutant(theorylab_cache):
+    audit = theorylab_cache.audit("flat_minima")
     assert audit.baseline_verdict == "holds"
     for m in audit.mutants:
         assert m.caught, (m.name, m.verdict)

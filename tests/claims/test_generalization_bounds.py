@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from theorylab import power, registry
+from theorylab import registry
 from theorylab.check import main
 from theorylab.claims import generalization_bounds as gb
 from theorylab.claims.generalization_bounds import experiments, training
@@ -77,8 +77,8 @@ def test_negative_control_without_the_complexity_term_fails(control):
     assert violated == {"bound_covers_gap_random_labels", "vacuous_for_random_labels"}
 
 
-def test_declared_power_table():
-    audit = power.audit("generalization_bounds")
+def test_declared_power_table(theorylab_cache):
+    audit = theorylab_cache.audit("generalization_bounds")
     print(audit.table())
     assert audit.baseline_verdict == "holds"
     result = {m.name: m for m in audit.mutants}

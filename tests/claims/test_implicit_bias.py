@@ -11,7 +11,6 @@ import pytest
 import torch
 
 import theorylab
-from theorylab import power
 from theorylab.claims import implicit_bias
 from theorylab.errors import UsageError
 from theorylab.registry import get_claim, make_params
@@ -57,8 +56,8 @@ def test_statement_holds_with_its_power_label(small, name):
     assert s.power == POWER[name]
 
 
-def test_declared_power_table():
-    audit = power.audit("implicit_bias")
+def test_declared_power_table(theorylab_cache):
+    audit = theorylab_cache.audit("implicit_bias")
     print(audit.table())
     assert audit.baseline_verdict == "holds" and audit.exit_status == 0
     flipped = {m.name: set(m.flipped) for m in audit.mutants}

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 
-from theorylab import power
 from theorylab.check import main
 from theorylab.claims import lottery_ticket as lt
 from theorylab.claims.lottery_ticket import comparison
@@ -224,8 +223,8 @@ def test_too_many_rounds_names_the_layer_and_the_limit(capsys):
 
 # Slow: the power audit and the default run over seeds -------------------------------------------
 @pytest.mark.slow
-def test_power_audit():
-    audit = power.audit("lottery_ticket")
+def test_power_audit(theorylab_cache):
+    audit = theorylab_cache.audit("lottery_ticket")
     print(audit.table())
     assert audit.baseline_verdict == "holds" and audit.exit_status == 0
     flipped = {m.name: set(m.flipped) for m in audit.mutants}

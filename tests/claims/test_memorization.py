@@ -10,7 +10,6 @@ import pytest
 import torch
 
 import theorylab
-from theorylab import power
 from theorylab.claims import memorization
 from theorylab.errors import UsageError
 from theorylab.registry import get_claim, make_params
@@ -86,8 +85,8 @@ def test_under_parameterized_control_cannot_fit_random_labels(control):
     assert control.quantities["mlp_parameters"] < control.quantities["train_size"]
 
 
-def test_declared_power_table():
-    audit = power.audit("memorization")
+def test_declared_power_table(theorylab_cache):
+    audit = theorylab_cache.audit("memorization")
     print(audit.table())
     assert audit.baseline_verdict == "holds" and audit.exit_status == 0
     flipped = {m.name: set(m.flipped) for m in audit.mutants}

@@ -12,7 +12,6 @@ import torch
 from scipy.stats import multivariate_normal
 
 import theorylab
-from theorylab import power
 from theorylab.claims import near_init
 from theorylab.nets.two_layer import NeuronBank
 from theorylab.registry import get_claim, make_params
@@ -86,9 +85,9 @@ def test_mean_field_negative_control_is_violated(mean_field):
     assert not {h.name: h for h in mean_field.hypotheses}["ntk_parameterization"].met
 
 
-def test_declared_power_table():
+def test_declared_power_table(theorylab_cache):
     """Every declared mutant flips the verdict at the quick setting (python -m theorylab.power)."""
-    audit = power.audit("near_init")
+    audit = theorylab_cache.audit("near_init")
     print(audit.table())
     assert audit.baseline_verdict == "holds"
     assert audit.exit_status == 0

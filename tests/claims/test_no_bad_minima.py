@@ -12,7 +12,6 @@ from theorylab.claims import no_bad_minima as claim
 from theorylab.claims.no_bad_minima import soudry
 from theorylab.errors import UsageError
 from theorylab.plots.no_bad_minima import plot
-from theorylab.power import audit
 from theorylab.registry import Comparison
 from theorylab.report import Report
 from theorylab.theory import soudry2016
@@ -187,16 +186,16 @@ def test_float32_cannot_certify_and_is_inconclusive():
     assert report.statement("nguyen_hein").holds is None
 
 
-def test_power_one_cheap_mutant():
+def test_power_one_cheap_mutant(theorylab_cache):
     """The regime N <= d0 + d1 is caught at the quick settings (the full table is slow)."""
-    result = audit("no_bad_minima", mutants=["regime_sum"])
+    result = theorylab_cache.audit("no_bad_minima", mutants=["regime_sum"])
     assert result.baseline_verdict == "holds"
     assert [m.caught for m in result.mutants] == [True], result.table()
 
 
 @pytest.mark.slow
-def test_power_table():
-    result = audit("no_bad_minima")
+def test_power_table(theorylab_cache):
+    result = theorylab_cache.audit("no_bad_minima")
     assert result.baseline_verdict == "holds"
     table = {m.name: (m.caught, m.error) for m in result.mutants}
     assert table == {m.name: (m.caught, None) for m in claim.CLAIM.mutants}, result.table()

@@ -5,7 +5,6 @@ from theorylab.claims.prune_at_init import CLAIM
 from theorylab.claims.prune_at_init.compare import chance_upper, compare
 from theorylab.claims.prune_at_init.simulate import METHODS, Measurement
 from theorylab.errors import UsageError
-from theorylab.power import audit
 from theorylab.registry import make_params
 
 
@@ -82,14 +81,14 @@ def test_bad_grids_are_refused(values):
         make_params(CLAIM, values)
 
 
-def test_quick_run_holds_and_a_planted_edge_popup_mistake_is_caught():
-    result = audit("prune_at_init", mutants=["edge_popup_ranks_signed_scores"])
+def test_quick_run_holds_and_a_planted_edge_popup_mistake_is_caught(theorylab_cache):
+    result = theorylab_cache.audit("prune_at_init", mutants=["edge_popup_ranks_signed_scores"])
     assert result.baseline_verdict == "holds"
     (mutant,) = result.mutants
     assert mutant.caught and "edge_popup_interior_peak" in mutant.flipped
 
 
 @pytest.mark.slow
-def test_declared_power_table():
-    result = audit("prune_at_init")
+def test_declared_power_table(theorylab_cache):
+    result = theorylab_cache.audit("prune_at_init")
     assert result.exit_status == 0, result.table()

@@ -10,7 +10,6 @@ import pytest
 from theorylab import UsageError, check
 from theorylab.claims import pruning
 from theorylab.plots.pruning import plot
-from theorylab.power import audit
 from theorylab.registry import Comparison
 from theorylab.report import Report
 
@@ -178,10 +177,10 @@ def test_figure_is_written(report, tmp_path):
     assert path.stat().st_size > 10_000
 
 
-def test_power_table():
+def test_power_table(theorylab_cache):
     """Every declared mutant (dropped propagation terms, a doubled bound, a one-branch gadget
     formula, two wrong single-product laws) is caught at the quick settings."""
-    result = audit("pruning")
+    result = theorylab_cache.audit("pruning")
     assert result.baseline_verdict == "holds"
     table = {m.name: (m.caught, m.error) for m in result.mutants}
     assert table == {m.name: (m.caught, None) for m in pruning.CLAIM.mutants}, result.table()

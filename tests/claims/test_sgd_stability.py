@@ -16,7 +16,6 @@ from theorylab.curvature import dense_hessian
 from theorylab.errors import UsageError
 from theorylab.nets import mlp
 from theorylab.plots.sgd_stability import plot
-from theorylab.power import audit
 from theorylab.registry import Comparison, check
 from theorylab.report import Report
 from theorylab.runtime import Context
@@ -241,16 +240,16 @@ def test_parameter_count_and_activations_match_the_network_module():
     assert claim.ACTIVATIONS == tuple(mlp.ACTIVATIONS)
 
 
-def test_power_one_cheap_mutant():
+def test_power_one_cheap_mutant(theorylab_cache):
     """A stability edge at 1/eta is caught at the quick settings (the full table is slow)."""
-    result = audit("sgd_stability", mutants=["edge_one_over_eta"])
+    result = theorylab_cache.audit("sgd_stability", mutants=["edge_one_over_eta"])
     assert result.baseline_verdict == "holds"
     assert [m.caught for m in result.mutants] == [True], result.table()
 
 
 @pytest.mark.slow
-def test_power_table():
-    result = audit("sgd_stability")
+def test_power_table(theorylab_cache):
+    result = theorylab_cache.audit("sgd_stability")
     assert result.baseline_verdict == "holds"
     table = {m.name: (m.caught, m.error) for m in result.mutants}
     assert table == {m.name: (m.caught, None) for m in claim.CLAIM.mutants}, result.table()

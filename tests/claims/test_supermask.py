@@ -14,7 +14,6 @@ from theorylab.claims.supermask.compare import (
 from theorylab.claims.supermask.simulate import TABLE_ROWS, VARIANTS, Measurement, layer_fractions
 from theorylab.errors import UsageError
 from theorylab.masks import criteria
-from theorylab.power import audit
 from theorylab.registry import make_params
 from theorylab.sparse import masked_mlp, pruning
 
@@ -197,16 +196,16 @@ def test_figure_is_written(control, tmp_path):
     assert path.stat().st_size > 20_000
 
 
-def test_quick_run_holds_and_a_planted_criterion_mistake_is_caught():
-    result = audit("supermask", mutants=["magnitude_increase_reversed"])
+def test_quick_run_holds_and_a_planted_criterion_mistake_is_caught(theorylab_cache):
+    result = theorylab_cache.audit("supermask", mutants=["magnitude_increase_reversed"])
     assert result.baseline_verdict == "holds"
     (mutant,) = result.mutants
     assert mutant.caught and "magnitude_increase_on_par" in mutant.flipped
 
 
 @pytest.mark.slow
-def test_declared_power_table():
-    result = audit("supermask")
+def test_declared_power_table(theorylab_cache):
+    result = theorylab_cache.audit("supermask")
     assert result.exit_status == 0, result.table()
 
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import theorylab.claims.double_descent as dd
-from theorylab import power
 from theorylab.check import main
 from theorylab.errors import UsageError
 from theorylab.registry import check, get_claim, make_params
@@ -153,17 +152,17 @@ def test_two_lanes_give_the_same_measurement(monkeypatch):
     _same(concurrent, dd.simulate(p, Context(seed=2)))
 
 
-def test_one_mutant_is_caught_by_the_audit():
+def test_one_mutant_is_caught_by_the_audit(theorylab_cache):
     """The cheap end of the power table (the whole table is the slow test below)."""
-    result = power.audit("double_descent", mutants=["wishart_moment_off_by_one"])
+    result = theorylab_cache.audit("double_descent", mutants=["wishart_moment_off_by_one"])
     assert result.baseline_verdict == "holds"
     (row,) = result.mutants
     assert row.caught and {"finite_sample_risk", "samplewise_matches_formula"} <= set(row.flipped)
 
 
 @pytest.mark.slow
-def test_power_table():
-    result = power.audit("double_descent")
+def test_power_table(theorylab_cache):
+    result = theorylab_cache.audit("double_descent")
     print(result.table())
     assert result.exit_status == 0
     caught = {m.name: m.caught for m in result.mutants}
