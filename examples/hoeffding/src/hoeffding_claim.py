@@ -39,7 +39,7 @@ Z_BAND = 4.0
 @dataclass(frozen=True)
 class Params:
     n: int = param(100, "variables per mean", minimum=1)
-    t: float = param(0.1, "deviation threshold t (> 0)", minimum=0.0)
+    t: float = param(0.1, "deviation threshold t", above=0.0)
     p: float = param(0.5, "mean of each Bernoulli variable, in (0, 1)", minimum=0.0, maximum=1.0)
     repeats: int = param(20000, "independent means drawn (Monte-Carlo size)", minimum=100)
     block: int = param(
@@ -48,8 +48,6 @@ class Params:
     )  # fmt: skip
 
     def validate(self) -> None:
-        if self.t <= 0:
-            raise UsageError(f"t must be > 0, got {self.t}")
         if not 0 < self.p < 1:
             raise UsageError(f"p must be in (0, 1), got {self.p}")
         if self.n % self.block:
