@@ -136,3 +136,19 @@ def test_integers_beyond_int64_are_refused():
     with pytest.raises(UsageError, match="width must be within .* got a 31-digit integer"):
         make_params(get_claim("near_init"), {"width": 10**30})
     assert make_params(get_claim("near_init"), {"width": 2**20}).width == 2**20
+
+
+def test_simulate_and_compare_may_be_dotted_paths_imported_at_the_first_call():
+    from theorylab.registry import Claim
+
+    @dataclasses.dataclass(frozen=True)
+    class P:
+        pass
+
+    claim = Claim("lazy_example", "s", P, simulate="math.hypot", compare="no_such_module.f")
+    assert repr(claim.simulate) == "<lazy math.hypot>"  # declared, not yet imported
+    assert claim.simulate(3.0, 4.0) == 5.0
+    with pytest.raises(ModuleNotFoundError):
+        claim.compare(None, None)  # a wrong path fails where it is used, not at declaration
+    lazy = get_claim("supermask")
+    assert repr(lazy.simulate) == "<lazy theorylab.claims.supermask.simulate.simulate>"

@@ -150,15 +150,34 @@ def _resolve(dotted: str) -> Any:
     raise ModuleNotFoundError(dotted)
 
 
+class _Lazy:
+    """A function named by its dotted path, imported at its first call: a claim module that
+    names its engine this way stays light to import (``--help``, ``--list``)."""
+
+    def __init__(self, dotted: str):
+        self.dotted = dotted
+        self.function: Callable | None = None
+
+    def __call__(self, *args, **kwargs):
+        if self.function is None:
+            self.function = _resolve(self.dotted)
+        return self.function(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<lazy {self.dotted}>"
+
+
 @dataclass(frozen=True)
 class Claim:
     """A registered claim.
 
-    New claims give ``simulate`` and ``compare`` (the claim shape); ``run`` (params, ctx) ->
-    Report is the older single-function form, still accepted. ``negative_control`` holds
-    parameter values under which the check must report a violation (the contract test runs
-    it); ``quick`` holds small parameter values for fast tests and for the power audit
-    (``power_params`` overrides them for the audit where it needs more).
+    New claims give ``simulate`` and ``compare`` (the claim shape), each a function or the
+    dotted path of one (``"pkg.claim.simulate.simulate"``, imported at the first call);
+    ``run`` (params, ctx) -> Report is the older single-function form, still accepted.
+    ``negative_control`` holds parameter values under which the check must report a
+    violation (the contract test runs it); ``quick`` holds small parameter values for fast
+    tests and for the power audit (``power_params`` overrides them for the audit where it
+    needs more).
     """
 
     name: str
@@ -167,8 +186,8 @@ class Claim:
     run: Callable[[Any, Context], Report] | None = None
     estimate_bytes: Callable[[Any], float] | None = None
     plot: Callable[[Report, str], None] | None = None
-    simulate: Callable[[Any, Context], Any] | None = None
-    compare: Callable[[Any, Any], Comparison] | None = None
+    simulate: Callable[[Any, Context], Any] | str | None = None
+    compare: Callable[[Any, Any], Comparison] | str | None = None
     preconditions: Callable[[Any], list[Hypothesis]] | None = None
     mutants: tuple[Mutant, ...] = ()
     quick: dict[str, Any] = field(default_factory=dict)
@@ -179,6 +198,9 @@ class Claim:
     def __post_init__(self):
         if self.run is None and (self.simulate is None or self.compare is None):
             raise TypeError(f"claim {self.name}: give simulate and compare (or run)")
+        for name in ("simulate", "compare"):
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, _Lazy(getattr(self, name)))
 
 
 def get_claim(name: str) -> Claim:
@@ -205,7 +227,7 @@ def _claim_name_error(name: Any) -> str | None:
 def _origin(claim: Claim) -> str:
     """The module a claim comes from (where a fresh process finds it again)."""
     for fn in (claim.run, claim.simulate):
-        if fn is not None and getattr(fn, "__module__", None):
+        if fn is not None and not isinstance(fn, _Lazy) and getattr(fn, "__module__", None):
             return fn.__module__
     return claim.params.__module__
 

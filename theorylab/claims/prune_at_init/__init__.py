@@ -117,18 +117,6 @@ def estimate_bytes(p: Params) -> float:
     return 8.0 * 12 * (edge + saliency)  # weights, scores, masks, Adam moments, gradients
 
 
-def _simulate(params, ctx):
-    from .simulate import simulate
-
-    return simulate(params, ctx)
-
-
-def _compare(measurement, params):
-    from .compare import compare
-
-    return compare(measurement, params)
-
-
 _MUTANTS = "theorylab.claims.prune_at_init.mutants"
 
 CLAIM = Claim(
@@ -136,8 +124,8 @@ CLAIM = Claim(
     summary="edge-popup finds accurate subnetworks of frozen random nets (interior peak in k, "
     "wider is better); SNIP and GraSP beat random pruning at high sparsity",
     params=Params,
-    simulate=_simulate,
-    compare=_compare,
+    simulate="theorylab.claims.prune_at_init.simulate.simulate",
+    compare="theorylab.claims.prune_at_init.compare.compare",
     estimate_bytes=estimate_bytes,
     quick=dict(
         seeds=3,

@@ -149,18 +149,6 @@ def estimate_bytes(p: Params) -> float:
     return 8.0 * 10 * members * weights
 
 
-def _simulate(params, ctx):
-    from .simulate import simulate
-
-    return simulate(params, ctx)
-
-
-def _compare(measurement, params):
-    from .compare import compare
-
-    return compare(measurement, params)
-
-
 _MUTANTS = "theorylab.claims.supermask.mutants"
 
 CLAIM = Claim(
@@ -169,8 +157,8 @@ CLAIM = Claim(
     "large_final, random and small_final worse), original signs suffice, untrained "
     "supermasks far above chance",
     params=Params,
-    simulate=_simulate,
-    compare=_compare,
+    simulate="theorylab.claims.supermask.simulate.simulate",
+    compare="theorylab.claims.supermask.compare.compare",
     estimate_bytes=estimate_bytes,
     # quick: the sparsest default density only, 8 seeds (pilot seeds 101, 102, 104: every
     # statement holds; ~11 s of CPU)
