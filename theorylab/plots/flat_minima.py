@@ -25,9 +25,13 @@ def plot(report: Report, path: str) -> None:
         or (k == "density" and "spectrum" in s)
         or (k == "lr_over_batch" and "lr_over_batch_measured" in q)
     ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
-    for ax, name in zip(axes[0], panels, strict=True):
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.8 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, panels, strict=False):
         globals()[f"_{name}"](ax, s, q)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
     fig.suptitle(f"flat_minima: {report.verdict}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
