@@ -171,3 +171,21 @@ def test_slack_baseline_records_checks_and_rerecords(run, pytester):
     result.stdout.fnmatch_lines(["*bound: slack 10 < 12 recorded (tolerance 10%*"])
     run(BASELINE.format(bound=10.0), "--theorylab-record").assert_outcomes(passed=1)
     run(BASELINE.format(bound=10.0)).assert_outcomes(passed=1)
+
+
+def test_cache_keeps_each_runs_measurement_for_compare_tests():
+    """ReportCache.measurement: simulate's result of the cached run (one run for both), from
+    which compare rebuilds the cached report's statements."""
+    from theorylab import registry
+    from theorylab.pytest_plugin import ReportCache
+
+    cache = ReportCache()
+    claim = registry.get_claim("implicit_bias")
+    measurement = cache.measurement("implicit_bias", seed=0, **claim.quick)
+    report = cache.run("implicit_bias", seed=0, **claim.quick)
+    assert (cache.runs, cache.reused) == (1, 1)
+    params = registry.make_params(claim, claim.quick)
+    rebuilt = claim.compare(measurement, params).statements
+    assert [(s.name, s.measured, s.holds) for s in rebuilt] == [
+        (s.name, s.measured, s.holds) for s in report.statements
+    ]

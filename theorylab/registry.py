@@ -630,9 +630,19 @@ def check(
 
 
 def run_claim(
-    claim: Claim, params: Any, *, seed: int = 0, device: str = "cpu", dtype: str = "float64"
+    claim: Claim,
+    params: Any,
+    *,
+    seed: int = 0,
+    device: str = "cpu",
+    dtype: str = "float64",
+    on_measurement: Callable[[Any], None] | None = None,
 ) -> Report:
-    """Run a registered claim on validated parameters (see :func:`check`)."""
+    """Run a registered claim on validated parameters (see :func:`check`).
+
+    ``on_measurement`` (optional) receives the claim's measurement once ``simulate`` returns
+    (a test session keeps it, so unit tests of ``compare`` need no second simulation).
+    """
     import torch
 
     from .runtime import Context
@@ -643,7 +653,7 @@ def run_claim(
     param_dict = dataclasses.asdict(params)
     start = time.perf_counter()
     try:
-        report = _build_report(claim, params, ctx)
+        report = _build_report(claim, params, ctx, on_measurement)
     except Inconclusive as exc:
         report = Report(claim=name, params={}, seed=seed, device=device, dtype=dtype)
         report.failure, report.failure_step = str(exc), exc.step
@@ -655,7 +665,9 @@ def run_claim(
     return report
 
 
-def _build_report(claim: Claim, params: Any, ctx: Context) -> Report:
+def _build_report(
+    claim: Claim, params: Any, ctx: Context, on_measurement: Callable[[Any], None] | None = None
+) -> Report:
     """The report of one run: simulate -> compare (or the older ``run``)."""
     if claim.run is not None and claim.simulate is None:
         report = claim.run(params, ctx)
@@ -673,6 +685,8 @@ def _build_report(claim: Claim, params: Any, ctx: Context) -> Report:
             report.failure = f"required hypothesis {unmet[0].name} not met: {unmet[0].detail}"
             return report
     measurement = claim.simulate(params, ctx)
+    if on_measurement is not None:
+        on_measurement(measurement)
     comparison = claim.compare(measurement, params)
     if not isinstance(comparison, Comparison):
         raise TypeError(f"{claim.name}: compare returned {type(comparison).__name__}")

@@ -12,7 +12,6 @@ from theorylab import registry
 from theorylab.check import main
 from theorylab.claims import early_learning as el
 from theorylab.registry import get_claim, make_params
-from theorylab.runtime import Context
 
 CLAIM = get_claim("early_learning")
 POWER = {
@@ -33,8 +32,8 @@ def control(theorylab_cache):
 
 
 @pytest.fixture(scope="module")
-def measurement():
-    return CLAIM.simulate(make_params(CLAIM, CLAIM.quick), Context(seed=0))
+def measurement(theorylab_cache):
+    return theorylab_cache.measurement("early_learning", seed=0, **CLAIM.quick)  # the quick run's
 
 
 @pytest.mark.parametrize("name", list(POWER))

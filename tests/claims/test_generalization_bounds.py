@@ -43,8 +43,9 @@ def control(theorylab_cache):
 
 
 @pytest.fixture(scope="module")
-def measurement():
-    return CLAIM.simulate(make_params(CLAIM, CLAIM.quick), Context(seed=0))
+def measurement(theorylab_cache):
+    quick = CLAIM.quick  # the measurement of the quick run the cache holds
+    return theorylab_cache.measurement("generalization_bounds", seed=0, **quick)
 
 
 @pytest.mark.parametrize("name", list(POWER))

@@ -38,8 +38,8 @@ def quick_params():
 
 
 @pytest.fixture(scope="module")
-def measurement(quick_params):
-    return CLAIM.simulate(quick_params, Context(seed=0))
+def measurement(theorylab_cache):
+    return theorylab_cache.measurement("near_init", seed=0, **QUICK)  # the quick run's
 
 
 @pytest.fixture(scope="module")
