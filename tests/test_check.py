@@ -205,7 +205,7 @@ def test_an_exception_in_a_claim_is_exit_4_with_a_saved_traceback(capsys, monkey
     """A bug is never exit 1 (violated): one line naming the claim and the traceback file."""
     import theorylab.registry as registry
 
-    def broken(claim, params, ctx):
+    def broken(claim, params, ctx, on_measurement=None):
         return 1.0 / 0.0
 
     monkeypatch.setattr(registry, "_build_report", broken)
@@ -222,7 +222,7 @@ def test_quiet_inconclusive_names_the_statements_that_could_not_be_evaluated(cap
     import theorylab.registry as registry
     from theorylab.report import Statement
 
-    def not_evaluable(claim, params, ctx):
+    def not_evaluable(claim, params, ctx, on_measurement=None):
         report = Report("near_init", {}, ctx.seed, ctx.device, ctx.dtype)
         report.statements.append(Statement.at_most("risk", "r <= 1", float("nan"), 1.0))
         return report

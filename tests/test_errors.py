@@ -50,3 +50,25 @@ def test_exit_process_returns_the_status_after_an_interrupted_exec(tmp_path):
 def test_exit_process_passes_other_statuses_through(tmp_path):
     result = run_script(tmp_path, "exit_process(3)")
     assert result.returncode == 3
+
+
+COMMANDS = ["check", "sweep", "figures", "report", "landscape", "power", "proofs"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_returns_from_help_and_refuses_an_unknown_option_in_one_line(command, capsys):
+    """One error-handling shape (check.run_cli, errors.UsageErrorParser) for every
+    ``python -m theorylab.*`` command: ``--help`` returns 0 instead of raising SystemExit
+    (which would read as an internal error), an unknown option is exit 2 and one line."""
+    import importlib
+
+    module = importlib.import_module(
+        "theorylab.landscape.__main__" if command == "landscape" else f"theorylab.{command}"
+    )
+    main = module.main if command != "report" else importlib.import_module("theorylab.site").main
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage:")
+    bad = ["near_init", "--no-such-option"] if command in ("check", "sweep") else ["--no-such"]
+    assert main(bad) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith(f"theorylab.{command}"), err

@@ -53,7 +53,7 @@ def stub_run(monkeypatch):
     """The run is replaced by a report with one holding statement; counts how often it ran."""
     reached = []
 
-    def stub(claim, params, ctx):
+    def stub(claim, params, ctx, on_measurement=None):
         reached.append(params)
         report = Report(claim.name, {}, ctx.seed, ctx.device, ctx.dtype)
         report.statements.append(Statement.at_most("stub", "0 <= 1", 0.0, 1.0))

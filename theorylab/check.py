@@ -18,9 +18,10 @@ import tempfile
 import time
 import traceback
 import types
+from collections.abc import Callable
 
 from . import progress
-from .errors import INTERRUPTED, UsageError, UsageErrorParser, exit_process, one_line
+from .errors import INTERRUPTED, ParserExit, UsageError, UsageErrorParser, exit_process, one_line
 from .outputs import check_distinct, check_plot_path, check_writable
 from .registry import CLAIM_MODULES, field_type, get_claim, parse_value, plot_function
 from .registry import check as _api_check
@@ -39,14 +40,6 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-class _ParserExit(Exception):
-    """argparse finished on its own (``--help``): the status to return from :func:`main`."""
-
-    def __init__(self, status: int):
-        super().__init__(status)
-        self.status = status
-
-
 class OneLineParser(UsageErrorParser):
     """argparse that reports errors as one line on stderr (exit 2), never a usage block, and
     that returns from ``--help`` instead of raising SystemExit (so :func:`main` returns)."""
@@ -54,11 +47,6 @@ class OneLineParser(UsageErrorParser):
     def _print_message(self, message: str, file=None):
         if message:
             _emit(message.rstrip("\n"), file or sys.stderr)
-
-    def exit(self, status: int = 0, message: str | None = None):
-        if message:
-            print(message.rstrip("\n"), file=sys.stderr)
-        raise _ParserExit(status)
 
 
 def _typed(base: type, flag: str, optional: bool = False):
@@ -181,19 +169,35 @@ USAGE = (
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    claim = argv[0] if argv and not argv[0].startswith("-") else "theorylab"
+    return run_cli("theorylab.check", _main, argv, claim)
+
+
+def run_cli(
+    program: str,
+    body: Callable[[list[str]], int],
+    argv: list[str],
+    subject: str,
+    interrupted: str = "interrupted",
+) -> int:
+    """``body(argv)``'s exit status, with the error handling every ``python -m theorylab.*``
+    command shares: ``--help`` returns its status; a :class:`UsageError` is one stderr line
+    and exit 2; Ctrl-C one line (``program: interrupted``) and exit 130; any other exception,
+    SystemExit included (argparse's exits are :class:`ParserExit`), is a bug, not a verdict:
+    exit 4 and one line naming the file its traceback was saved to (``subject`` names it).
+    """
     try:
-        return _main(argv)
-    except _ParserExit as exc:
+        return body(argv)
+    except ParserExit as exc:
         return exc.status
     except UsageError as exc:
-        print(f"theorylab.check: error: {one_line(exc)}", file=sys.stderr)
+        print(f"{program}: error: {one_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
-        print("theorylab.check: interrupted", file=sys.stderr)
+        print(f"{program}: {interrupted}", file=sys.stderr)
         return INTERRUPTED
-    except (Exception, SystemExit) as exc:  # a bug, not a verdict: exit 4, traceback saved
-        claim = argv[0] if argv and not argv[0].startswith("-") else "theorylab"
-        print(internal_error_line("theorylab.check", claim, exc), file=sys.stderr)
+    except (Exception, SystemExit) as exc:
+        print(internal_error_line(program, subject, exc), file=sys.stderr)
         return INTERNAL_ERROR
 
 

@@ -15,12 +15,28 @@ class UsageError(ValueError):
     """Bad input: the CLI prints ``str(error)`` as one line on stderr and exits 2."""
 
 
+class ParserExit(Exception):
+    """argparse finished on its own (``--help``): ``status`` is what the CLI's main returns."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
 class UsageErrorParser(argparse.ArgumentParser):
     """argparse whose errors raise :class:`UsageError` (the CLI's one stderr line, exit 2)
-    instead of printing a usage block and exiting."""
+    instead of printing a usage block and exiting, and whose own exits (``--help``) raise
+    :class:`ParserExit`: a CLI's main returns, and a SystemExit is never argparse's."""
 
     def error(self, message: str):
         raise UsageError(message)
+
+    def exit(self, status: int = 0, message: str | None = None):
+        if message:
+            import sys
+
+            print(message.rstrip("\n"), file=sys.stderr)
+        raise ParserExit(status)
 
 
 class Inconclusive(RuntimeError):

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import INTERRUPTED, UsageError, UsageErrorParser, exit_process, one_line
+from .errors import UsageError, UsageErrorParser, exit_process
 from .outputs import check_folder
 from .registry import CLAIM_MODULES, check, get_claim, plot_function
 from .report import Report
@@ -37,20 +37,10 @@ INCONCLUSIVE, INTERNAL_ERROR = 3, 4
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _main(argv)
-    except UsageError as exc:
-        print(f"theorylab.figures: error: {one_line(exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("theorylab.figures: interrupted", file=sys.stderr)
-        return INTERRUPTED
-    except Exception as exc:  # a bug: one line and the saved traceback, never a traceback
-        from .check import internal_error_line
+    from .check import run_cli
 
-        print(internal_error_line("theorylab.figures", "figures", exc), file=sys.stderr)
-        return INTERNAL_ERROR
+    return run_cli("theorylab.figures", _main, list(sys.argv[1:] if argv is None else argv),
+                   "figures")  # fmt: skip
 
 
 def _main(argv: list[str]) -> int:

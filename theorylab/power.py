@@ -26,7 +26,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import INTERRUPTED, UsageError, exit_process, one_line
+from .errors import INTERRUPTED, ParserExit, UsageError, exit_process, one_line
 from .registry import CLAIM_MODULES, Claim, get_claim, make_params, run_claim
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def _held(report, name: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from .check import OneLineParser, _ParserExit
+    from .check import OneLineParser
 
     parser = OneLineParser(
         prog="python -m theorylab.power",
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print no table")
     try:
         args = parser.parse_args(argv)
-    except _ParserExit as exc:
+    except ParserExit as exc:
         return exc.status
     except UsageError as exc:
         print(f"theorylab.power: error: {one_line(exc)}", file=sys.stderr)

@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .errors import UsageError, UsageErrorParser, exit_process, one_line
+from .errors import UsageError, UsageErrorParser, exit_process
 
 PROOFS_DIR = Path(__file__).resolve().parent.parent / "proofs_checks"
 CHECK_PREFIX = "check_"
-USAGE_ERROR = 2
 
 
 @dataclass(frozen=True)
@@ -127,12 +126,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _main(argv)
-    except UsageError as exc:
-        print(f"theorylab.proofs: error: {one_line(exc)}", file=sys.stderr)
-        return USAGE_ERROR
+    from .check import run_cli
+
+    return run_cli("theorylab.proofs", _main, list(sys.argv[1:] if argv is None else argv),
+                   "proofs")  # fmt: skip
 
 
 def _main(argv: list[str]) -> int:

@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import progress as progress_mod
-from .errors import INTERRUPTED, UsageError, UsageErrorParser, exit_process, one_line
+from .errors import UsageError, UsageErrorParser, exit_process
 from .outputs import check_writable
 from .registry import (
     CLAIM_MODULES,
@@ -663,26 +663,12 @@ USAGE = """usage: python -m theorylab.sweep CLAIM --grid NAME=V1,V2,... [--grid 
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _main(argv)
-    except UsageError as exc:
-        print(f"theorylab.sweep: error: {one_line(exc)}", file=sys.stderr)
-        return USAGE_ERROR
-    except KeyboardInterrupt:
-        print(
-            "theorylab.sweep: interrupted; finished cells are stored, rerun to resume",
-            file=sys.stderr,
-        )
-        return INTERRUPTED
-    except SystemExit as exc:  # argparse's --help: return its status instead of exiting
-        return exc.code if isinstance(exc.code, int) else 0
-    except Exception as exc:  # a bug: one line and the saved traceback, never exit 1
-        from .check import internal_error_line
+    from .check import run_cli
 
-        claim = argv[0] if argv and not argv[0].startswith("-") else "sweep"
-        print(internal_error_line("theorylab.sweep", claim, exc), file=sys.stderr)
-        return CELLS_FAILED
+    argv = list(sys.argv[1:] if argv is None else argv)
+    claim = argv[0] if argv and not argv[0].startswith("-") else "sweep"
+    interrupted = "interrupted; finished cells are stored, rerun to resume"
+    return run_cli("theorylab.sweep", _main, argv, claim, interrupted)
 
 
 def _main(argv: list[str]) -> int:

@@ -22,8 +22,8 @@ import importlib.util
 import os
 import sys
 
-from ..check import INTERNAL_ERROR, USAGE_ERROR, OneLineParser, internal_error_line
-from ..errors import INTERRUPTED, UsageError, exit_process
+from ..check import OneLineParser, run_cli
+from ..errors import UsageError, exit_process
 from ..outputs import check_plot_path, check_writable
 
 PROG = "python -m theorylab.landscape"
@@ -189,17 +189,7 @@ def load_data(path: str):
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _main(argv)
-    except UsageError as exc:
-        print(f"theorylab.landscape: error: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-    except KeyboardInterrupt:
-        print("theorylab.landscape: interrupted", file=sys.stderr)
-        return INTERRUPTED
-    except Exception as exc:
-        print(internal_error_line("theorylab.landscape", "landscape", exc), file=sys.stderr)
-        return INTERNAL_ERROR
+    return run_cli("theorylab.landscape", _main, argv, "landscape")
 
 
 def _main(argv: list[str]) -> int:

@@ -42,11 +42,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import registry
-from ..errors import INTERRUPTED, UsageError
+from ..errors import UsageError, UsageErrorParser
 from ..report import Report
 from .render import Row, built_with, environment, summary_row
 
-USAGE_ERROR, INTERNAL_ERROR = 2, 4
+INTERNAL_ERROR = 4
 # Severity order of exit statuses: an error hides everything, then a violation, then a run
 # that could not decide.
 _SEVERITY = {0: 0, 3: 1, 1: 2, INTERNAL_ERROR: 3}
@@ -401,13 +401,8 @@ def build_site(
 
 
 # Command line -------------------------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = UsageErrorParser(
         prog="python -m theorylab.report",
         description="Write a static HTML site of claims' verdicts, statements, power and "
         "figures (opens from the file system; no server, no JavaScript).",
@@ -430,15 +425,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _main(argv)
-    except UsageError as exc:
-        print(f"theorylab.report: error: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-    except KeyboardInterrupt:
-        print("theorylab.report: interrupted", file=sys.stderr)
-        return INTERRUPTED
+    from ..check import run_cli
+
+    return run_cli("theorylab.report", _main, list(sys.argv[1:] if argv is None else argv),
+                   "report")  # fmt: skip
 
 
 def _main(argv: list[str]) -> int:
