@@ -134,17 +134,6 @@ def test_closed_pipe_keeps_the_verdict_and_prints_no_traceback():
 # Reliability (issue 14): one line, never a traceback, outputs checked before the work -------
 
 
-@pytest.fixture
-def no_run(monkeypatch):
-    """Fail the test if a claim would run: refusals must come before any work."""
-    import theorylab.registry as registry
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the claim ran although the request should have been refused")
-
-    monkeypatch.setattr(registry, "run_claim", refuse)
-
-
 @pytest.mark.parametrize(
     "plot, message",
     [

@@ -71,16 +71,6 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     return status, out, err
 
 
-@pytest.fixture
-def no_run(monkeypatch):
-    """Fail when a claim would run: refusals come before any work."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the claim ran although the request should have been refused")
-
-    monkeypatch.setattr(registry, "run_claim", refuse)
-
-
 # --help --------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from theorylab import registry
 from theorylab.check import main
 from theorylab.claims import early_learning as el
 from theorylab.registry import get_claim, make_params
@@ -73,14 +72,6 @@ def test_declared_power_table(theorylab_cache):
     assert "clean_before_noisy" in result["clean_noisy_swapped"].flipped
     assert result["stop_at_last_step"].flipped == ["early_stopping_gain"]
     assert not result["fit_level_halved"].caught  # the declared blind spot
-
-
-@pytest.fixture
-def no_run(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("the claim ran although the request should have been refused")
-
-    monkeypatch.setattr(registry, "run_claim", refuse)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 
-from theorylab import registry
 from theorylab.check import main
 from theorylab.claims import generalization_bounds as gb
 from theorylab.claims.generalization_bounds import experiments, training
@@ -89,14 +88,6 @@ def test_declared_power_table(theorylab_cache):
     assert result["confidence_term_dropped"].flipped == ["bound_covers_gap_fixed_net"]
     assert result["distance_from_init_as_norm"].flipped == ["norm_bound_vs_width"]
     assert not result["two_layer_rademacher_quartered"].caught  # the declared blind spot
-
-
-@pytest.fixture
-def no_run(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("the claim ran although the request should have been refused")
-
-    monkeypatch.setattr(registry, "run_claim", refuse)
 
 
 @pytest.mark.parametrize(
