@@ -26,7 +26,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import INTERRUPTED, ParserExit, UsageError, exit_process, one_line
+from .errors import UsageError, exit_process
 from .registry import CLAIM_MODULES, Claim, get_claim, make_params, run_claim
 
 if TYPE_CHECKING:
@@ -157,7 +157,14 @@ def _held(report, name: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .check import run_cli
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    claim = argv[0] if argv and not argv[0].startswith("-") else "power"
+    return run_cli("theorylab.power", _main, argv, claim)
+
+
+def _main(argv: list[str]) -> int:
     from .check import OneLineParser
 
     parser = OneLineParser(
@@ -170,32 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutant", action="append", help="run only this mutant (repeatable)")
     parser.add_argument("--json", metavar="PATH", help="write the audit as JSON ('-' = stdout)")
     parser.add_argument("--quiet", action="store_true", help="print no table")
-    try:
-        args = parser.parse_args(argv)
-    except ParserExit as exc:
-        return exc.status
-    except UsageError as exc:
-        print(f"theorylab.power: error: {one_line(exc)}", file=sys.stderr)
-        return 2
-    try:
-        if args.seed < 0:
-            raise UsageError(f"seed must be a non-negative integer, got {args.seed}")
-        if args.json and args.json != "-":
-            from .outputs import check_writable
+    args = parser.parse_args(argv)
+    if args.seed < 0:
+        raise UsageError(f"seed must be a non-negative integer, got {args.seed}")
+    if args.json and args.json != "-":
+        from .outputs import check_writable
 
-            check_writable(args.json)
-        result = audit(args.claim, seed=args.seed, mutants=args.mutant)
-    except UsageError as exc:
-        print(f"theorylab.power: error: {one_line(exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("theorylab.power: interrupted", file=sys.stderr)
-        return INTERRUPTED
-    except Exception as exc:
-        from .check import INTERNAL_ERROR, internal_error_line
-
-        print(internal_error_line("theorylab.power", args.claim, exc), file=sys.stderr)
-        return INTERNAL_ERROR
+        check_writable(args.json)
+    result = audit(args.claim, seed=args.seed, mutants=args.mutant)
     stream = sys.stderr if args.json == "-" else sys.stdout
     if not args.quiet:
         print(result.table(), file=stream)
