@@ -53,36 +53,34 @@ class ReportCache:
     def run(
         self, name: str, *, seed: int = 0, device: str = "cpu", dtype: str = "float64", **params
     ) -> Report:
-        claim = registry.get_claim(name)
-        values = registry.make_params(claim, params)
-        settings = types.SimpleNamespace(seed=seed, device=device, dtype=dtype)
-        key = registry.run_hash(claim.name, dataclasses.asdict(values), settings)
-        report = self.reports.get(key)
-        if report is None:
-            report = registry.run_claim(
-                claim, values, seed=seed, device=device, dtype=dtype,
-                on_measurement=lambda m: self.measurements.__setitem__(key, m),
-            )  # fmt: skip
-            self.reports[key] = report
-            self.runs += 1
-        else:
-            self.reused += 1
-        return copy.deepcopy(report)  # a test that edits its report cannot change another's
+        key = self._ensure(name, seed, device, dtype, params)
+        return copy.deepcopy(self.reports[key])  # a test that edits it cannot change another's
 
     def measurement(
         self, name: str, *, seed: int = 0, device: str = "cpu", dtype: str = "float64", **params
     ) -> Any:
         """The measurement (``simulate``'s result) of the run :meth:`run` caches for these
         arguments, running it if needed; a copy, like the report."""
+        key = self._ensure(name, seed, device, dtype, params)
+        if key not in self.measurements:  # a run-form claim, or one stopped before simulate
+            raise LookupError(f"{name}: the run kept no measurement")
+        return copy.deepcopy(self.measurements[key])
+
+    def _ensure(self, name: str, seed: int, device: str, dtype: str, params: dict) -> str:
+        """The run hash of this run, after running it unless the session already has."""
         claim = registry.get_claim(name)
         values = registry.make_params(claim, params)
         settings = types.SimpleNamespace(seed=seed, device=device, dtype=dtype)
         key = registry.run_hash(claim.name, dataclasses.asdict(values), settings)
-        if key not in self.measurements:
-            self.run(name, seed=seed, device=device, dtype=dtype, **params)
-        if key not in self.measurements:  # a run-form claim, or one stopped before simulate
-            raise LookupError(f"{name}: the run kept no measurement")
-        return copy.deepcopy(self.measurements[key])
+        if key in self.reports:
+            self.reused += 1
+            return key
+        self.reports[key] = registry.run_claim(
+            claim, values, seed=seed, device=device, dtype=dtype,
+            on_measurement=lambda m: self.measurements.__setitem__(key, m),
+        )  # fmt: skip
+        self.runs += 1
+        return key
 
     def audit(self, name: str, *, seed: int = 0, mutants: list[str] | None = None):
         """:func:`theorylab.power.audit` with its baseline (the shipped claim at the audit's
