@@ -161,14 +161,20 @@ def run_in_lanes(tasks: dict[str, Callable[[], Any]], lanes: int = 2) -> dict[st
     torch on one intra-op thread (torch releases the GIL inside its kernels, so two lanes use
     two cores). The results do not depend on the scheduling when the tasks share no state
     (each draws from its own named random streams); the first task's exception, in order,
-    propagates after the running tasks end.
+    propagates after the running tasks end. ``lanes=1`` runs the tasks in turn in the calling
+    thread, still on one intra-op thread, so both paths round alike.
 
     Example:
         >>> run_in_lanes({"a": lambda: 1, "b": lambda: 2})
         {'a': 1, 'b': 2}
+        >>> run_in_lanes({"a": lambda: 1, "b": lambda: 2}, lanes=1)
+        {'a': 1, 'b': 2}
     """
     import concurrent.futures
 
+    if lanes <= 1:
+        with one_torch_thread():
+            return {name: task() for name, task in tasks.items()}
     with one_torch_thread(), concurrent.futures.ThreadPoolExecutor(max_workers=lanes) as pool:
         futures = {name: pool.submit(task) for name, task in tasks.items()}
         try:

@@ -29,8 +29,8 @@ def _top_mask(flat: torch.Tensor, k: int | torch.Tensor) -> torch.Tensor:
     Selection, not sorting: the k-th largest value t of each row comes from ``kthvalue``
     (one call per distinct count), every entry above t is kept, and entries equal to t are
     taken in positional order until the row holds k. That is the mask of a stable descending
-    sort (tests/masks/test_topk.py compares the two), at about a third of its cost on a
-    30,000-weight layer (edge-popup recomputes it at every step).
+    sort (tests/masks/test_topk.py compares the two), 5.7x-5.9x faster on LeNet-300-100's two
+    large layers (benchmarks/topk.py; edge-popup recomputes it at every step).
     """
     n = flat.shape[-1]
     rows = flat.reshape(-1, n)

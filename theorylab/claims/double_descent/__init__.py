@@ -192,13 +192,9 @@ def simulate(p: Params, ctx: Context) -> Measurement:
         "weak_features": lambda: weak_features.simulate(p, ctx),
     }
     tasks = {name: task for name, task in tasks.items() if task is not None}
-    from ...runtime import one_torch_thread, run_in_lanes
+    from ...runtime import run_in_lanes
 
-    if CONCURRENT and ctx.device == "cpu":
-        done = run_in_lanes(tasks)
-    else:  # one intra-op thread here too, so both paths round alike on any machine
-        with one_torch_thread():
-            done = {name: task() for name, task in tasks.items()}
+    done = run_in_lanes(tasks, lanes=2 if CONCURRENT and ctx.device == "cpu" else 1)
     mw, rm = done["model_wise"]
     return Measurement(
         model_wise=mw, ridge=rm, weak_features=done["weak_features"],

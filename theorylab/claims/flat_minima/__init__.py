@@ -211,11 +211,7 @@ def simulate(p: Params, ctx) -> Measurement:
         "reparametrization": lambda: dinh.measure(p, ctx, data),
     }
     tasks = {name: task for name, task in tasks.items() if name in p.part_list}
-    if CONCURRENT and ctx.device == "cpu":
-        done = run_in_lanes(tasks)
-    else:
-        with one_torch_thread():
-            done = {name: task() for name, task in tasks.items()}
+    done = run_in_lanes(tasks, lanes=2 if CONCURRENT and ctx.device == "cpu" else 1)
     return Measurement(**done)
 
 

@@ -1,5 +1,5 @@
-"""Shared pieces of the flat_minima sub-experiments: the digits split, intervals over seeds,
-rank correlation, and a one-thread scope for the small-tensor training loops."""
+"""Shared pieces of the flat_minima sub-experiments: the digits split, intervals over seeds
+and rank correlation."""
 
 from __future__ import annotations
 
